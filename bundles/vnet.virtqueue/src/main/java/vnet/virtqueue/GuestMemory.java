@@ -1,0 +1,5 @@
+package vnet.virtqueue;
+
+/** Placeholder until the virtqueue core lands. */
+public interface GuestMemory {
+}
