@@ -28,11 +28,10 @@ OUT=${1:-/var/tmp/vnet-guest}
 HASH=$(sha256sum "$0" | cut -d' ' -f1)
 MODULES="virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci failover net_failover virtio_net"
 
-ready() {
-    [[ -s $OUT/vmlinuz && -s $OUT/initrd.gz && -f $OUT/stamp ]] \
-        && [[ $(head -n1 "$OUT/stamp") == "$HASH" ]] \
-        && command -v qemu-system-x86_64 >/dev/null
+built() {
+    [[ -s $OUT/vmlinuz && -s $OUT/initrd.gz && -f $OUT/stamp ]] && [[ $(head -n1 "$OUT/stamp") == "$HASH" ]]
 }
+ready() { built && command -v qemu-system-x86_64 >/dev/null; }
 done_msg() { echo "vnet guest ready: $OUT/vmlinuz $OUT/initrd.gz ($(sed -n 2p "$OUT/stamp"))"; }
 
 mkdir -p "$OUT"
@@ -62,6 +61,7 @@ kernel_pkg() {
 }
 
 apt_install qemu-system-x86 busybox-static cpio
+if built; then done_msg; exit 0; fi   # only QEMU was missing
 
 KPKG=$(kernel_pkg)
 if [[ -z $KPKG ]]; then apt_update_once; KPKG=$(kernel_pkg); fi
