@@ -1,0 +1,125 @@
+package vnet.transport.shm;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+import vnet.linux.Fd;
+import vnet.linux.LinuxException;
+import vnet.linux.Mapping;
+import vnet.linux.Mman;
+import vnet.virtqueue.GuestMemory;
+import vnet.virtqueue.MemoryRegion;
+
+/**
+ * The dataspaces one client registered with its port: at most {@code ds-max} of them (L4Re's
+ * {@code create(0, "ds-max=N")}), and, when the server has trusted dataspaces (L4Re's
+ * {@code --register-ds}), only files that are one of those. Used by one control thread at a time.
+ */
+public final class DataspaceRegistry implements AutoCloseable {
+    /** Bounds of {@code ds-max}, as in the L4Re p2p server. */
+    public static final int DS_MAX_MIN = 1;
+    public static final int DS_MAX_MAX = 80;
+    public static final int DS_MAX_DEFAULT = 2;
+
+    private final int dsMax;
+    private final Set<FileIdentity> trusted;
+    private final List<Dataspace> dataspaces = new ArrayList<>();
+
+    /**
+     * @param dsMax   most dataspaces the client may register (1..80)
+     * @param trusted identities of the trusted dataspaces; empty means any shared-memory file is accepted
+     */
+    public DataspaceRegistry(int dsMax, Set<FileIdentity> trusted) {
+        if (dsMax < DS_MAX_MIN || dsMax > DS_MAX_MAX) {
+            throw new IllegalArgumentException("ds-max=" + dsMax + " is out of range " + DS_MAX_MIN + ".." + DS_MAX_MAX);
+        }
+        this.dsMax = dsMax;
+        this.trusted = Set.copyOf(trusted);
+    }
+
+    public int dsMax() {
+        return dsMax;
+    }
+
+    public int count() {
+        return dataspaces.size();
+    }
+
+    /**
+     * Registers a region: checks the limit, the trust list and the geometry, then maps the file. The
+     * registry owns {@code file} from this call on, also when it refuses it (the file is closed).
+     *
+     * @throws DataspaceException with the reason a client would need to fix its request
+     */
+    public Dataspace register(Fd file, long guestPhysicalAddress, long size, long userAddress, long fileOffset)
+            throws DataspaceException {
+        try (Fd owned = file) {
+            if (dataspaces.size() >= dsMax) {
+                throw new DataspaceException("too many dataspaces: ds-max=" + dsMax + " already registered");
+            }
+            if (size <= 0 || fileOffset < 0 || guestPhysicalAddress + size - 1 < guestPhysicalAddress
+                    || userAddress + size - 1 < userAddress) {
+                throw new DataspaceException(String.format(
+                        "malformed region gpa=0x%x size=0x%x uva=0x%x offset=0x%x", guestPhysicalAddress, size, userAddress, fileOffset));
+            }
+            for (Dataspace d : dataspaces) {
+                if (overlaps(d.guestPhysicalAddress(), d.size(), guestPhysicalAddress, size)) {
+                    throw new DataspaceException(String.format(
+                            "region gpa=0x%x size=0x%x overlaps %s", guestPhysicalAddress, size, d));
+                }
+            }
+            FileIdentity identity = FileIdentity.ofDescriptor(owned.fd());
+            if (!trusted.isEmpty() && !trusted.contains(identity)) {
+                throw new DataspaceException("dataspace " + identity + " is not one of the trusted dataspaces");
+            }
+            Mapping mapping = Mman.mapShared(owned, fileOffset, size);
+            Dataspace ds = new Dataspace(owned.dup(), mapping, guestPhysicalAddress, userAddress, fileOffset, identity);
+            dataspaces.add(ds);
+            return ds;
+        } catch (LinuxException e) {
+            throw new DataspaceException("cannot map dataspace: " + e.getMessage());
+        } catch (IOException e) {
+            throw new DataspaceException("cannot identify dataspace file: " + e.getMessage());
+        }
+    }
+
+    /** Removes and returns the dataspace at {@code guestPhysicalAddress} of {@code size} bytes, or null. */
+    public Dataspace remove(long guestPhysicalAddress, long size) {
+        for (int i = 0; i < dataspaces.size(); i++) {
+            Dataspace d = dataspaces.get(i);
+            if (d.guestPhysicalAddress() == guestPhysicalAddress && d.size() == size) {
+                return dataspaces.remove(i);
+            }
+        }
+        return null;
+    }
+
+    /** Removes every dataspace and returns them, for the caller to close once nothing uses them. */
+    public List<Dataspace> removeAll() {
+        List<Dataspace> all = new ArrayList<>(dataspaces);
+        dataspaces.clear();
+        return all;
+    }
+
+    /** The registered dataspaces as guest memory. */
+    public GuestMemory guestMemory() {
+        List<MemoryRegion> regions = new ArrayList<>(dataspaces.size());
+        for (Dataspace d : dataspaces) {
+            regions.add(d.region());
+        }
+        return GuestMemory.of(regions);
+    }
+
+    @Override
+    public void close() {
+        for (Dataspace d : removeAll()) {
+            d.close();
+        }
+    }
+
+    private static boolean overlaps(long a, long aSize, long b, long bSize) {
+        return Long.compareUnsigned(a, b + bSize - 1) <= 0 && Long.compareUnsigned(b, a + aSize - 1) <= 0;
+    }
+}

@@ -1,0 +1,75 @@
+package vnet.transport.shm;
+
+import java.util.Set;
+
+import vnet.virtio.net.Features;
+
+/**
+ * What a port lets its client do, from the L4Re p2p server's options: {@code ds-max} and {@code mac} per
+ * port, and the server's maximum queue size ({@code --size}), trusted dataspaces ({@code --register-ds})
+ * and poll mode ({@code --poll}, which turns guest kicks off).
+ *
+ * @param dsMax          most dataspaces (memory regions) the client may register, 1..80
+ * @param mac            the port's MAC address (48 bits), or -1 for none
+ * @param maxQueueSize   largest virtqueue size accepted, a power of 2 in 1..32768
+ * @param trusted        identities of trusted dataspaces; empty means any
+ * @param maxQueuePairs  queue pairs offered (vhost-user MQ)
+ * @param features       virtio feature bits offered to the driver
+ * @param pollMode       whether the worker polls, so drivers are asked not to kick
+ */
+public record PortSettings(int dsMax, long mac, int maxQueueSize, Set<FileIdentity> trusted, int maxQueuePairs,
+                           long features, boolean pollMode) {
+    public static final int QUEUE_SIZE_DEFAULT = 256;
+    public static final int QUEUE_SIZE_MAX = 32768;
+
+    /** What every vnet virtio-net port offers: VIRTIO 1.x, split or packed rings, mergeable RX buffers. */
+    public static final long DEFAULT_FEATURES = Features.VERSION_1 | Features.MRG_RXBUF | Features.RING_INDIRECT_DESC
+            | Features.RING_EVENT_IDX | Features.RING_PACKED;
+
+    public PortSettings {
+        if (dsMax < DataspaceRegistry.DS_MAX_MIN || dsMax > DataspaceRegistry.DS_MAX_MAX) {
+            throw new IllegalArgumentException("ds-max=" + dsMax + " is out of range "
+                    + DataspaceRegistry.DS_MAX_MIN + ".." + DataspaceRegistry.DS_MAX_MAX);
+        }
+        if (maxQueueSize < 1 || maxQueueSize > QUEUE_SIZE_MAX || Integer.bitCount(maxQueueSize) != 1) {
+            throw new IllegalArgumentException("size=" + maxQueueSize + " is not a power of 2 in 1.." + QUEUE_SIZE_MAX);
+        }
+        if (maxQueuePairs < 1 || maxQueuePairs > 128) {
+            throw new IllegalArgumentException("queue pairs=" + maxQueuePairs + " is out of range 1..128");
+        }
+        trusted = Set.copyOf(trusted);
+    }
+
+    /** The defaults of the L4Re p2p server: ds-max=2, no MAC, size 256, any dataspace, one queue pair, notifications on. */
+    public static PortSettings defaults() {
+        return new PortSettings(DataspaceRegistry.DS_MAX_DEFAULT, -1, QUEUE_SIZE_DEFAULT, Set.of(), 1, DEFAULT_FEATURES, false);
+    }
+
+    public PortSettings withDsMax(int value) {
+        return new PortSettings(value, mac, maxQueueSize, trusted, maxQueuePairs, features, pollMode);
+    }
+
+    public PortSettings withMac(long value) {
+        return new PortSettings(dsMax, value, maxQueueSize, trusted, maxQueuePairs, features, pollMode);
+    }
+
+    public PortSettings withMaxQueueSize(int value) {
+        return new PortSettings(dsMax, mac, value, trusted, maxQueuePairs, features, pollMode);
+    }
+
+    public PortSettings withTrusted(Set<FileIdentity> value) {
+        return new PortSettings(dsMax, mac, maxQueueSize, value, maxQueuePairs, features, pollMode);
+    }
+
+    public PortSettings withMaxQueuePairs(int value) {
+        return new PortSettings(dsMax, mac, maxQueueSize, trusted, value, features, pollMode);
+    }
+
+    public PortSettings withFeatures(long value) {
+        return new PortSettings(dsMax, mac, maxQueueSize, trusted, maxQueuePairs, value, pollMode);
+    }
+
+    public PortSettings withPollMode(boolean value) {
+        return new PortSettings(dsMax, mac, maxQueueSize, trusted, maxQueuePairs, features, value);
+    }
+}

@@ -1,0 +1,531 @@
+package vnet.transport.shm.vhost;
+
+import static vnet.transport.shm.vhost.VhostUserRequest.*;
+
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+
+import vnet.linux.EventFd;
+import vnet.linux.Fd;
+import vnet.linux.LinuxException;
+import vnet.transport.shm.DataPath;
+import vnet.transport.shm.Dataspace;
+import vnet.transport.shm.DataspaceException;
+import vnet.transport.shm.DataspaceRegistry;
+import vnet.transport.shm.DeviceSnapshot;
+import vnet.transport.shm.Doorbell;
+import vnet.transport.shm.PortSettings;
+import vnet.transport.shm.QueuePair;
+import vnet.virtio.net.Features;
+import vnet.virtio.net.NetConfig;
+import vnet.virtio.net.VirtioNetHeader;
+import vnet.virtqueue.DeviceQueue;
+import vnet.virtqueue.GuestMemory;
+
+/**
+ * The device side of one vhost-user virtio-net port: one handler per request (the table is
+ * {@link #handle}), the vring and memory state they build, and the {@link DeviceSnapshot} the data path
+ * forwards with. Control-plane only; one connection thread calls it. Before changing anything the data
+ * path may be using, it withdraws the snapshot and {@linkplain DataPath#quiesce() quiesces} the worker.
+ */
+public final class VhostUserBackend {
+    private static final Logger LOG = System.getLogger(VhostUserBackend.class.getName());
+
+    /** Protocol features this back-end implements. */
+    public static final long PROTOCOL_FEATURES = (1L << VhostUserProtocol.PROTOCOL_F_MQ)
+            | (1L << VhostUserProtocol.PROTOCOL_F_REPLY_ACK)
+            | (1L << VhostUserProtocol.PROTOCOL_F_MTU)
+            | (1L << VhostUserProtocol.PROTOCOL_F_CONFIG)
+            | (1L << VhostUserProtocol.PROTOCOL_F_RESET_DEVICE)
+            | (1L << VhostUserProtocol.PROTOCOL_F_CONFIGURE_MEM_SLOTS)
+            | (1L << VhostUserProtocol.PROTOCOL_F_STATUS);
+
+    private final String name;
+    private final PortSettings settings;
+    private final long offeredFeatures;
+    private final Vring[] vrings;
+    private final DataspaceRegistry dataspaces;
+    private volatile DataPath dataPath = DataPath.NONE;
+    private volatile DeviceSnapshot snapshot;
+
+    private long features;
+    private boolean featuresSet;
+    private long protocolFeatures;
+    private int status;
+    private int mtu;
+
+    public VhostUserBackend(String name, PortSettings settings) {
+        this.name = name;
+        this.settings = settings;
+        long offered = settings.features() | VhostUserProtocol.F_PROTOCOL_FEATURES;
+        if (settings.maxQueuePairs() > 1) {
+            offered |= Features.MQ;
+        }
+        this.offeredFeatures = offered;
+        this.vrings = new Vring[2 * settings.maxQueuePairs()];
+        for (int i = 0; i < vrings.length; i++) {
+            vrings[i] = new Vring(i);
+        }
+        this.dataspaces = new DataspaceRegistry(settings.dsMax(), settings.trusted());
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public PortSettings settings() {
+        return settings;
+    }
+
+    /** The device as the data path may use it now, or null while no queue pair runs. */
+    public DeviceSnapshot device() {
+        return snapshot;
+    }
+
+    /** Binds this port to the worker that forwards its frames. */
+    public void setDataPath(DataPath dataPath) {
+        withdraw();
+        this.dataPath = dataPath == null ? DataPath.NONE : dataPath;
+        publish();
+    }
+
+    /** The negotiated virtio features (0 before SET_FEATURES). */
+    public long features() {
+        return features;
+    }
+
+    public long protocolFeatures() {
+        return protocolFeatures;
+    }
+
+    /**
+     * Handles one validated message; prepares the reply in {@code m} and returns true when one must be sent.
+     *
+     * @throws VhostUserException when the message breaks the protocol or the port's limits: the connection ends
+     */
+    public boolean handle(VhostUserMessage m) throws VhostUserException {
+        int request = m.request();
+        switch (request) {
+            case GET_FEATURES:
+                m.replyU64(offeredFeatures);
+                return true;
+            case SET_FEATURES:
+                setFeatures(m.u64(0));
+                return ack(m);
+            case GET_PROTOCOL_FEATURES:
+                m.replyU64(PROTOCOL_FEATURES);
+                return true;
+            case SET_PROTOCOL_FEATURES:
+                setProtocolFeatures(m.u64(0));
+                return ack(m);
+            case SET_OWNER:
+                return ack(m);
+            case RESET_OWNER:
+            case RESET_DEVICE:
+                resetDevice();
+                return ack(m);
+            case GET_QUEUE_NUM:
+                m.replyU64(settings.maxQueuePairs());
+                return true;
+            case GET_MAX_MEM_SLOTS:
+                m.replyU64(settings.dsMax());
+                return true;
+            case SET_MEM_TABLE:
+                setMemTable(m);
+                return ack(m);
+            case ADD_MEM_REG:
+                requireProtocolFeature(m, VhostUserProtocol.PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+                addMemRegion(m);
+                return ack(m);
+            case REM_MEM_REG:
+                requireProtocolFeature(m, VhostUserProtocol.PROTOCOL_F_CONFIGURE_MEM_SLOTS);
+                removeMemRegion(m);
+                return ack(m);
+            case SET_VRING_NUM:
+                setVringNum(vring(m, m.u32(0)), m.u32(4));
+                return ack(m);
+            case SET_VRING_ADDR:
+                setVringAddr(m);
+                return ack(m);
+            case SET_VRING_BASE:
+                setVringBase(vring(m, m.u32(0)), m.u32(4));
+                return ack(m);
+            case GET_VRING_BASE: {
+                Vring v = vring(m, m.u32(0));
+                int base = stopVring(v);
+                m.beginReply(8);
+                m.putU32(0, v.index);
+                m.putU32(4, base);
+                return true;
+            }
+            case SET_VRING_KICK:
+                setVringKick(m);
+                return ack(m);
+            case SET_VRING_CALL:
+                setVringCall(m);
+                return ack(m);
+            case SET_VRING_ERR:
+                // Errors are logged by vnet itself; the fd, if any, is closed with the message's unclaimed fds.
+                vring(m, (int) (m.u64(0) & VhostUserProtocol.VRING_IDX_MASK));
+                return ack(m);
+            case SET_VRING_ENABLE:
+                setVringEnable(vring(m, m.u32(0)), m.u32(4));
+                return ack(m);
+            case NET_SET_MTU:
+                requireProtocolFeature(m, VhostUserProtocol.PROTOCOL_F_MTU);
+                setMtu(m.u64(0));
+                return ack(m);
+            case GET_CONFIG:
+                requireProtocolFeature(m, VhostUserProtocol.PROTOCOL_F_CONFIG);
+                getConfig(m);
+                return true;
+            case SET_CONFIG:
+                requireProtocolFeature(m, VhostUserProtocol.PROTOCOL_F_CONFIG);
+                // The virtio-net config space is read-only for drivers of a VIRTIO 1.x device.
+                return nack(m, "SET_CONFIG refused: the virtio-net config space is read-only");
+            case SET_STATUS:
+                requireProtocolFeature(m, VhostUserProtocol.PROTOCOL_F_STATUS);
+                setStatus((int) m.u64(0));
+                return ack(m);
+            case GET_STATUS:
+                requireProtocolFeature(m, VhostUserProtocol.PROTOCOL_F_STATUS);
+                m.replyU64(status);
+                return true;
+            default:
+                throw new VhostUserException(VhostUserRequest.nameOf(request) + " is not supported by this back-end"
+                        + " (its feature was not offered)");
+        }
+    }
+
+    /** The front-end went away: stop every ring and unmap its memory; the port waits for the next one. */
+    public void disconnected() {
+        resetDevice();
+        protocolFeatures = 0;
+    }
+
+    // ---- handlers -------------------------------------------------------------------------------------------
+
+    private void setFeatures(long requested) throws VhostUserException {
+        if ((requested & ~offeredFeatures) != 0) {
+            throw new VhostUserException(String.format("SET_FEATURES 0x%x asks for features not offered (0x%x)",
+                    requested, requested & ~offeredFeatures));
+        }
+        withdraw();
+        features = requested;
+        featuresSet = true;
+        publish();
+    }
+
+    private void setProtocolFeatures(long requested) throws VhostUserException {
+        if ((requested & ~PROTOCOL_FEATURES) != 0) {
+            throw new VhostUserException(String.format(
+                    "SET_PROTOCOL_FEATURES 0x%x asks for protocol features not offered (0x%x)", requested, requested & ~PROTOCOL_FEATURES));
+        }
+        protocolFeatures = requested;
+    }
+
+    private void setMemTable(VhostUserMessage m) throws VhostUserException {
+        int regions = m.u32(0);
+        if (m.fdCount() != regions) {
+            throw new VhostUserException("SET_MEM_TABLE with " + regions + " regions came with " + m.fdCount() + " file descriptors");
+        }
+        if (regions > settings.dsMax()) {
+            throw new VhostUserException("SET_MEM_TABLE with " + regions + " regions exceeds ds-max=" + settings.dsMax());
+        }
+        withdraw();
+        List<Dataspace> old = dataspaces.removeAll();
+        try {
+            for (int i = 0; i < regions; i++) {
+                int off = 8 + 32 * i;
+                int fd = takeFd(m, i);
+                register(fd, m.u64(off), m.u64(off + 8), m.u64(off + 16), m.u64(off + 24));
+            }
+        } finally {
+            // The data path no longer sees the old mapping: unmapping it cannot crash anyone.
+            old.forEach(Dataspace::close);
+        }
+        publish();
+    }
+
+    private void addMemRegion(VhostUserMessage m) throws VhostUserException {
+        if (m.fdCount() != 1) {
+            throw new VhostUserException("ADD_MEM_REG came with " + m.fdCount() + " file descriptors, expected 1");
+        }
+        withdraw();
+        register(takeFd(m, 0), m.u64(8), m.u64(16), m.u64(24), m.u64(32));
+        publish();
+    }
+
+    private void removeMemRegion(VhostUserMessage m) throws VhostUserException {
+        long gpa = m.u64(8);
+        long size = m.u64(16);
+        withdraw();
+        Dataspace removed = dataspaces.remove(gpa, size);
+        publish();
+        if (removed == null) {
+            throw new VhostUserException(String.format("REM_MEM_REG of gpa=0x%x size=0x%x: no such region", gpa, size));
+        }
+        removed.close();
+    }
+
+    private void register(int fd, long gpa, long size, long uva, long offset) throws VhostUserException {
+        try {
+            Dataspace ds = dataspaces.register(Fd.adopt(fd), gpa, size, uva, offset);
+            LOG.log(Level.DEBUG, "vhost-user {0}: {1}", name, ds);
+        } catch (DataspaceException e) {
+            throw new VhostUserException("dataspace refused: " + e.getMessage());
+        }
+    }
+
+    private void setVringNum(Vring v, int size) throws VhostUserException {
+        if (size < 1 || size > settings.maxQueueSize() || Integer.bitCount(size) != 1) {
+            throw new VhostUserException("SET_VRING_NUM " + Integer.toUnsignedString(size) + " for vring " + v.index
+                    + ": the queue size must be a power of 2 in 1.." + settings.maxQueueSize());
+        }
+        withdraw();
+        v.size = size;
+        publish();
+    }
+
+    private void setVringAddr(VhostUserMessage m) throws VhostUserException {
+        Vring v = vring(m, m.u32(0));
+        withdraw();
+        v.descUserAddress = m.u64(8);
+        v.usedUserAddress = m.u64(16);
+        v.availUserAddress = m.u64(24);
+        v.addressesSet = true;
+        publish();
+    }
+
+    private void setVringBase(Vring v, int base) throws VhostUserException {
+        if ((base & ~0xffff) != 0) {
+            throw new VhostUserException("SET_VRING_BASE " + Integer.toUnsignedString(base) + " for vring " + v.index
+                    + " does not fit 16 bits");
+        }
+        withdraw();
+        v.base = base;
+        publish();
+    }
+
+    /** GET_VRING_BASE: stops the ring and returns where the device stopped. */
+    private int stopVring(Vring v) {
+        withdraw();
+        if (v.queue != null) {
+            v.base = v.queue.lastAvailIndex();
+            v.queue.deactivate();
+            v.queue = null;
+        }
+        v.started = false;
+        v.closeKick();
+        publish();
+        return v.base;
+    }
+
+    private void setVringKick(VhostUserMessage m) throws VhostUserException {
+        long value = m.u64(0);
+        Vring v = vring(m, (int) (value & VhostUserProtocol.VRING_IDX_MASK));
+        Doorbell kick = doorbell(m, value, "SET_VRING_KICK");
+        withdraw();
+        v.closeKick();
+        v.kick = kick;
+        v.started = true;
+        // Without protocol features a ring is enabled by its kick; with them, by SET_VRING_ENABLE.
+        if ((features & VhostUserProtocol.F_PROTOCOL_FEATURES) == 0) {
+            v.enabled = true;
+        }
+        publish();
+    }
+
+    private void setVringCall(VhostUserMessage m) throws VhostUserException {
+        long value = m.u64(0);
+        Vring v = vring(m, (int) (value & VhostUserProtocol.VRING_IDX_MASK));
+        Doorbell call = doorbell(m, value, "SET_VRING_CALL");
+        withdraw();
+        v.closeCall();
+        v.call = call;
+        publish();
+    }
+
+    private void setVringEnable(Vring v, int enable) throws VhostUserException {
+        if (enable != 0 && enable != 1) {
+            throw new VhostUserException("SET_VRING_ENABLE " + Integer.toUnsignedString(enable) + " for vring " + v.index + ": expected 0 or 1");
+        }
+        withdraw();
+        v.enabled = enable == 1;
+        publish();
+    }
+
+    private void setMtu(long value) throws VhostUserException {
+        if (value < 68 || value > 65535) {
+            throw new VhostUserException("NET_SET_MTU " + Long.toUnsignedString(value) + " is out of range 68..65535");
+        }
+        mtu = (int) value;
+    }
+
+    private void getConfig(VhostUserMessage m) {
+        int offset = m.u32(0);
+        int size = m.u32(4);
+        NetConfig config = new NetConfig().status(NetConfig.S_LINK_UP).maxVirtqueuePairs(settings.maxQueuePairs()).mtu(mtu);
+        if (settings.mac() >= 0) {
+            byte[] mac = new byte[6];
+            for (int i = 0; i < 6; i++) {
+                mac[i] = (byte) (settings.mac() >>> (40 - 8 * i));
+            }
+            config.mac(mac);
+        }
+        byte[] space = new byte[NetConfig.SIZE];
+        config.encode(space, 0);
+        m.beginReply(12 + size);
+        // Bytes past the config space read as zero, as a PCI config read past the end would.
+        var bytes = m.bytes();
+        for (int i = 0; i < size; i++) {
+            long at = (long) offset + i;
+            bytes.put(VhostUserProtocol.HEADER_SIZE + 12 + i, at >= 0 && at < space.length ? space[(int) at] : 0);
+        }
+    }
+
+    private void setStatus(int value) {
+        status = value & 0xff;
+        if (status == 0) {
+            resetDevice();
+        }
+    }
+
+    /** Every ring stopped, memory unmapped, features forgotten: the state of a new connection. */
+    private void resetDevice() {
+        withdraw();
+        for (Vring v : vrings) {
+            if (v.queue != null) {
+                v.queue.deactivate();
+            }
+            v.reset();
+        }
+        dataspaces.close();
+        features = 0;
+        featuresSet = false;
+        status = 0;
+        publish();
+    }
+
+    // ---- snapshot -------------------------------------------------------------------------------------------
+
+    /** Takes the snapshot away from the data path and waits until the worker no longer uses it. */
+    private void withdraw() {
+        if (snapshot != null) {
+            snapshot = null;
+            dataPath.quiesce();
+        }
+    }
+
+    /** Starts rings that became ready and publishes what runs. */
+    private void publish() {
+        if (!featuresSet) {
+            return;
+        }
+        GuestMemory memory = dataspaces.guestMemory();
+        boolean packed = (features & Features.RING_PACKED) != 0;
+        List<QueuePair> pairs = new ArrayList<>();
+        for (int p = 0; p < vrings.length / 2; p++) {
+            Vring rx = vrings[2 * p];
+            Vring tx = vrings[2 * p + 1];
+            if (!rx.ready() || !tx.ready() || !start(rx, memory, packed) || !start(tx, memory, packed)) {
+                continue;
+            }
+            if (settings.pollMode()) {
+                tx.queue.disableNotification();
+            }
+            pairs.add(new QueuePair(p, rx.queue, tx.queue, rx.call, tx.call, settings.pollMode() ? null : tx.kick));
+        }
+        if (!pairs.isEmpty()) {
+            snapshot = new DeviceSnapshot(features, VirtioNetHeader.headerSize(features), memory, List.copyOf(pairs));
+            dataPath.wake();
+        }
+    }
+
+    /** Makes the ring's device queue run over {@code memory}; false (with a logged reason) if it cannot. */
+    private boolean start(Vring v, GuestMemory memory, boolean packed) {
+        DeviceQueue q = v.queue;
+        if (q == null || q.isPacked() != packed) {
+            q = packed ? DeviceQueue.packed() : DeviceQueue.split();
+            q.setSize(v.size);
+            q.setFeatures(features);
+            q.setMemory(memory);
+            long desc = memory.translateUserAddress(v.descUserAddress);
+            long avail = memory.translateUserAddress(v.availUserAddress);
+            long used = memory.translateUserAddress(v.usedUserAddress);
+            if (desc == GuestMemory.NO_ADDRESS || avail == GuestMemory.NO_ADDRESS || used == GuestMemory.NO_ADDRESS) {
+                LOG.log(Level.WARNING, "vhost-user {0}: vring {1} addresses are outside the memory table", name, v.index);
+                return false;
+            }
+            q.setRingAddresses(desc, avail, used);
+            q.setLastAvailIndex(v.base);
+            if (!q.activate()) {
+                LOG.log(Level.WARNING, "vhost-user {0}: vring {1} cannot start: {2}", name, v.index, q.brokenReason());
+                return false;
+            }
+            v.queue = q;
+        } else if (q.memory() != memory) {
+            q.setMemory(memory);
+        }
+        return q.isActive();
+    }
+
+    // ---- helpers --------------------------------------------------------------------------------------------
+
+    private Vring vring(VhostUserMessage m, int index) throws VhostUserException {
+        if (index < 0 || index >= vrings.length) {
+            throw new VhostUserException(VhostUserRequest.nameOf(m.request()) + " names vring " + Integer.toUnsignedString(index)
+                    + "; this port has " + vrings.length + " (" + settings.maxQueuePairs() + " queue pairs)");
+        }
+        return vrings[index];
+    }
+
+    private Doorbell doorbell(VhostUserMessage m, long value, String what) throws VhostUserException {
+        if ((value & VhostUserProtocol.VRING_NOFD_MASK) != 0) {
+            return null;
+        }
+        if (m.fdCount() != 1) {
+            throw new VhostUserException(what + " came with " + m.fdCount() + " file descriptors, expected 1");
+        }
+        try {
+            return new Doorbell(EventFd.adopt(Fd.adopt(takeFd(m, 0))));
+        } catch (LinuxException e) {
+            throw new VhostUserException(what + ": not an eventfd: " + e.getMessage());
+        }
+    }
+
+    /** Takes ownership of the message's i-th fd, so the connection does not close it. */
+    private static int takeFd(VhostUserMessage m, int i) {
+        int fd = m.fds()[i];
+        m.fds()[i] = -1;
+        return fd;
+    }
+
+    private void requireProtocolFeature(VhostUserMessage m, int bit) throws VhostUserException {
+        if ((protocolFeatures & (1L << bit)) == 0) {
+            throw new VhostUserException(VhostUserRequest.nameOf(m.request()) + " needs protocol feature " + bit
+                    + ", which was not negotiated");
+        }
+    }
+
+    /** REPLY_ACK: a success reply when the front-end asked for one. */
+    private boolean ack(VhostUserMessage m) {
+        if (m.needsReply() && (protocolFeatures & (1L << VhostUserProtocol.PROTOCOL_F_REPLY_ACK)) != 0) {
+            m.replyU64(0);
+            return true;
+        }
+        return false;
+    }
+
+    /** REPLY_ACK: a failure reply (the connection stays); without REPLY_ACK the refusal is only logged. */
+    private boolean nack(VhostUserMessage m, String reason) {
+        LOG.log(Level.WARNING, "vhost-user {0}: {1}", name, reason);
+        if (m.needsReply() && (protocolFeatures & (1L << VhostUserProtocol.PROTOCOL_F_REPLY_ACK)) != 0) {
+            m.replyU64(1);
+            return true;
+        }
+        return false;
+    }
+}
