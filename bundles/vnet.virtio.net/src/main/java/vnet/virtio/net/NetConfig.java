@@ -2,6 +2,8 @@ package vnet.virtio.net;
 
 import java.util.Arrays;
 
+import vnet.virtio.net.internal.LittleEndian;
+
 /**
  * The device configuration space of the network device, {@code struct virtio_net_config} (VIRTIO 1.2 §5.1.4), all
  * little-endian:
@@ -149,15 +151,15 @@ public final class NetConfig {
         }
         byte[] all = new byte[SIZE];
         System.arraycopy(mac, 0, all, OFFSET_MAC, 6);
-        putLe16(all, OFFSET_STATUS, status);
-        putLe16(all, OFFSET_MAX_VIRTQUEUE_PAIRS, maxVirtqueuePairs);
-        putLe16(all, OFFSET_MTU, mtu);
-        putLe32(all, OFFSET_SPEED, speed);
+        LittleEndian.putU16(all, OFFSET_STATUS, status);
+        LittleEndian.putU16(all, OFFSET_MAX_VIRTQUEUE_PAIRS, maxVirtqueuePairs);
+        LittleEndian.putU16(all, OFFSET_MTU, mtu);
+        LittleEndian.putI32(all, OFFSET_SPEED, speed);
         all[OFFSET_DUPLEX] = (byte) duplex;
         all[OFFSET_RSS_MAX_KEY_SIZE] = (byte) rssMaxKeySize;
-        putLe16(all, OFFSET_RSS_MAX_INDIRECTION_TABLE_LENGTH, rssMaxIndirectionTableLength);
-        putLe32(all, OFFSET_SUPPORTED_HASH_TYPES, supportedHashTypes);
-        putLe32(all, OFFSET_SUPPORTED_TUNNEL_TYPES, supportedTunnelTypes);
+        LittleEndian.putU16(all, OFFSET_RSS_MAX_INDIRECTION_TABLE_LENGTH, rssMaxIndirectionTableLength);
+        LittleEndian.putI32(all, OFFSET_SUPPORTED_HASH_TYPES, supportedHashTypes);
+        LittleEndian.putI32(all, OFFSET_SUPPORTED_TUNNEL_TYPES, supportedTunnelTypes);
         for (int i = 0; i < length; i++) {
             int at = configOffset + i;
             dst[dstOffset + i] = at < SIZE ? all[at] : 0;
@@ -178,16 +180,16 @@ public final class NetConfig {
         }
         System.arraycopy(src, offset + OFFSET_MAC, mac, 0, 6);
         if (length >= OFFSET_STATUS + 2) {
-            status = le16(src, offset + OFFSET_STATUS);
+            status = LittleEndian.getU16(src, offset + OFFSET_STATUS);
         }
         if (length >= OFFSET_MAX_VIRTQUEUE_PAIRS + 2) {
-            maxVirtqueuePairs = le16(src, offset + OFFSET_MAX_VIRTQUEUE_PAIRS);
+            maxVirtqueuePairs = LittleEndian.getU16(src, offset + OFFSET_MAX_VIRTQUEUE_PAIRS);
         }
         if (length >= OFFSET_MTU + 2) {
-            mtu = le16(src, offset + OFFSET_MTU);
+            mtu = LittleEndian.getU16(src, offset + OFFSET_MTU);
         }
         if (length >= OFFSET_SPEED + 4) {
-            speed = le32(src, offset + OFFSET_SPEED);
+            speed = LittleEndian.getI32(src, offset + OFFSET_SPEED);
         }
         if (length >= OFFSET_DUPLEX + 1) {
             duplex = src[offset + OFFSET_DUPLEX] & 0xFF;
@@ -196,34 +198,20 @@ public final class NetConfig {
             rssMaxKeySize = src[offset + OFFSET_RSS_MAX_KEY_SIZE] & 0xFF;
         }
         if (length >= OFFSET_RSS_MAX_INDIRECTION_TABLE_LENGTH + 2) {
-            rssMaxIndirectionTableLength = le16(src, offset + OFFSET_RSS_MAX_INDIRECTION_TABLE_LENGTH);
+            rssMaxIndirectionTableLength = LittleEndian.getU16(src, offset + OFFSET_RSS_MAX_INDIRECTION_TABLE_LENGTH);
         }
         if (length >= OFFSET_SUPPORTED_HASH_TYPES + 4) {
-            supportedHashTypes = le32(src, offset + OFFSET_SUPPORTED_HASH_TYPES);
+            supportedHashTypes = LittleEndian.getI32(src, offset + OFFSET_SUPPORTED_HASH_TYPES);
         }
         if (length >= OFFSET_SUPPORTED_TUNNEL_TYPES + 4) {
-            supportedTunnelTypes = le32(src, offset + OFFSET_SUPPORTED_TUNNEL_TYPES);
+            supportedTunnelTypes = LittleEndian.getI32(src, offset + OFFSET_SUPPORTED_TUNNEL_TYPES);
         }
         return this;
     }
 
-    private static int le16(byte[] b, int i) {
-        return (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8;
-    }
 
-    private static int le32(byte[] b, int i) {
-        return le16(b, i) | le16(b, i + 2) << 16;
-    }
 
-    private static void putLe16(byte[] b, int i, int v) {
-        b[i] = (byte) v;
-        b[i + 1] = (byte) (v >>> 8);
-    }
 
-    private static void putLe32(byte[] b, int i, int v) {
-        putLe16(b, i, v);
-        putLe16(b, i + 2, v >>> 16);
-    }
 
     /** @return a copy of {@code mac} */
     public byte[] mac() {

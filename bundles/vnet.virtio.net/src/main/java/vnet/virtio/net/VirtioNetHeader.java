@@ -5,6 +5,8 @@ import java.nio.ByteOrder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
+import vnet.virtio.net.internal.LittleEndian;
+
 /**
  * The {@code struct virtio_net_hdr} that precedes every frame on the RX and TX virtqueues (VIRTIO 1.2 §5.1.6), as a
  * mutable, reusable object: decode into it, encode from it, never allocate per frame.
@@ -172,14 +174,14 @@ public final class VirtioNetHeader {
         }
         flags = src[offset] & 0xFF;
         gsoType = src[offset + 1] & 0xFF;
-        hdrLen = le16(src, offset + 2);
-        gsoSize = le16(src, offset + 4);
-        csumStart = le16(src, offset + 6);
-        csumOffset = le16(src, offset + 8);
-        numBuffers = size >= SIZE_NUM_BUFFERS ? le16(src, offset + 10) : 0;
+        hdrLen = LittleEndian.getU16(src, offset + 2);
+        gsoSize = LittleEndian.getU16(src, offset + 4);
+        csumStart = LittleEndian.getU16(src, offset + 6);
+        csumOffset = LittleEndian.getU16(src, offset + 8);
+        numBuffers = size >= SIZE_NUM_BUFFERS ? LittleEndian.getU16(src, offset + 10) : 0;
         if (size == SIZE_HASH_REPORT) {
-            hashValue = le16(src, offset + 12) | le16(src, offset + 14) << 16;
-            hashReport = le16(src, offset + 16);
+            hashValue = LittleEndian.getI32(src, offset + 12);
+            hashReport = LittleEndian.getU16(src, offset + 16);
         } else {
             hashValue = 0;
             hashReport = 0;
@@ -202,18 +204,17 @@ public final class VirtioNetHeader {
         }
         dst[offset] = (byte) flags;
         dst[offset + 1] = (byte) gsoType;
-        putLe16(dst, offset + 2, hdrLen);
-        putLe16(dst, offset + 4, gsoSize);
-        putLe16(dst, offset + 6, csumStart);
-        putLe16(dst, offset + 8, csumOffset);
+        LittleEndian.putU16(dst, offset + 2, hdrLen);
+        LittleEndian.putU16(dst, offset + 4, gsoSize);
+        LittleEndian.putU16(dst, offset + 6, csumStart);
+        LittleEndian.putU16(dst, offset + 8, csumOffset);
         if (size >= SIZE_NUM_BUFFERS) {
-            putLe16(dst, offset + 10, numBuffers);
+            LittleEndian.putU16(dst, offset + 10, numBuffers);
         }
         if (size == SIZE_HASH_REPORT) {
-            putLe16(dst, offset + 12, hashValue);
-            putLe16(dst, offset + 14, hashValue >>> 16);
-            putLe16(dst, offset + 16, hashReport);
-            putLe16(dst, offset + 18, 0);
+            LittleEndian.putI32(dst, offset + 12, hashValue);
+            LittleEndian.putU16(dst, offset + 16, hashReport);
+            LittleEndian.putU16(dst, offset + 18, 0);
         }
         return size;
     }
@@ -272,14 +273,7 @@ public final class VirtioNetHeader {
         return size;
     }
 
-    private static int le16(byte[] b, int i) {
-        return (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8;
-    }
 
-    private static void putLe16(byte[] b, int i, int v) {
-        b[i] = (byte) v;
-        b[i + 1] = (byte) (v >>> 8);
-    }
 
     // --- fields -------------------------------------------------------------------------------------------------
 

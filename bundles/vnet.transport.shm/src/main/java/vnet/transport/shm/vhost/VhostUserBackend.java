@@ -20,6 +20,7 @@ import vnet.transport.shm.PortSettings;
 import vnet.transport.shm.QueuePair;
 import vnet.virtio.net.Features;
 import vnet.virtio.net.NetConfig;
+import vnet.virtio.net.NetDevice;
 import vnet.virtio.net.VirtioNetHeader;
 import vnet.virtqueue.DeviceQueue;
 import vnet.virtqueue.GuestMemory;
@@ -46,6 +47,8 @@ public final class VhostUserBackend {
     private final PortSettings settings;
     private final long offeredFeatures;
     private final Vring[] vrings;
+    /** The device side of each queue pair while its rings run; kept across snapshots, so counters persist. */
+    private final NetDevice[] nets;
     private final DataspaceRegistry dataspaces;
     private volatile DataPath dataPath = DataPath.NONE;
     private volatile DeviceSnapshot snapshot;
@@ -68,6 +71,7 @@ public final class VhostUserBackend {
         for (int i = 0; i < vrings.length; i++) {
             vrings[i] = new Vring(i);
         }
+        this.nets = new NetDevice[settings.maxQueuePairs()];
         this.dataspaces = new DataspaceRegistry(settings.dsMax(), settings.trusted());
     }
 
@@ -155,6 +159,9 @@ public final class VhostUserBackend {
             case GET_VRING_BASE: {
                 Vring v = vring(m, m.u32(0));
                 int base = stopVring(v);
+                if ((features & Features.RING_PACKED) != 0) {
+                    base |= v.usedBase << 16; // QEMU 7+ reads the used offset and wrap counter from bits 16..31
+                }
                 m.beginReply(8);
                 m.putU32(0, v.index);
                 m.putU32(4, base);
@@ -299,13 +306,22 @@ public final class VhostUserBackend {
         publish();
     }
 
+    /**
+     * SET_VRING_BASE: split rings get a 16-bit available index; packed rings get the available offset and
+     * wrap counter in bits 0..15 and (QEMU 7+) the used ones in bits 16..31, which start equal here.
+     */
     private void setVringBase(Vring v, int base) throws VhostUserException {
-        if ((base & ~0xffff) != 0) {
+        boolean packed = (features & Features.RING_PACKED) != 0;
+        if (!packed && (base & ~0xffff) != 0) {
             throw new VhostUserException("SET_VRING_BASE " + Integer.toUnsignedString(base) + " for vring " + v.index
                     + " does not fit 16 bits");
         }
+        if (packed && (base & 0x7fff) >= Math.max(v.size, 1) && v.size > 0) {
+            throw new VhostUserException("SET_VRING_BASE offset " + (base & 0x7fff) + " for vring " + v.index
+                    + " is not below the queue size " + v.size);
+        }
         withdraw();
-        v.base = base;
+        v.base = base & 0xffff;
         publish();
     }
 
@@ -314,6 +330,7 @@ public final class VhostUserBackend {
         withdraw();
         if (v.queue != null) {
             v.base = v.queue.lastAvailIndex();
+            v.usedBase = v.queue.usedIndex();
             v.queue.deactivate();
             v.queue = null;
         }
@@ -436,7 +453,13 @@ public final class VhostUserBackend {
             if (settings.pollMode()) {
                 tx.queue.disableNotification();
             }
-            pairs.add(new QueuePair(p, rx.queue, tx.queue, rx.call, tx.call, settings.pollMode() ? null : tx.kick));
+            NetDevice net = nets[p];
+            if (net == null || net.rxQueue() != rx.queue || net.txQueue() != tx.queue) {
+                net = new NetDevice(rx.queue, tx.queue, features);
+                nets[p] = net;
+            }
+            pairs.add(new QueuePair(p, net, rx.call, tx.call, settings.pollMode() ? null : tx.kick,
+                    settings.pollMode() ? null : rx.kick));
         }
         if (!pairs.isEmpty()) {
             snapshot = new DeviceSnapshot(features, VirtioNetHeader.headerSize(features), memory, List.copyOf(pairs));

@@ -120,8 +120,8 @@ public final class VhostUserConnection implements Runnable, AutoCloseable {
         closeReason = "closed by vnet";
         try {
             socket.shutdown(UnixSocket.SHUT_RDWR);
-        } catch (IOException e) {
-            // already gone: run() ends on its own
+        } catch (IOException | IllegalStateException e) {
+            // already gone (run() may have closed the socket just now): run() ends on its own
         }
     }
 }

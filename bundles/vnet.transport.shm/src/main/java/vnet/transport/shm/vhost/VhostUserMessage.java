@@ -120,6 +120,7 @@ public final class VhostUserMessage {
 
     /** Prepares this buffer as a reply to the request it holds, with the given payload size. */
     public void beginReply(int payloadSize) {
+        bytes.clear(); // the limit of the received message would refuse the reply's payload
         bytes.putInt(4, VhostUserProtocol.VERSION | VhostUserProtocol.FLAG_REPLY);
         bytes.putInt(8, payloadSize);
     }
@@ -137,6 +138,7 @@ public final class VhostUserMessage {
 
     /** Starts a request message (front-end side). */
     public void beginRequest(int request, int flags, int payloadSize) {
+        bytes.clear();
         bytes.putInt(0, request);
         bytes.putInt(4, VhostUserProtocol.VERSION | flags);
         bytes.putInt(8, payloadSize);

@@ -9,6 +9,7 @@ import java.time.Duration;
 
 import vnet.linux.UnixSocket;
 import vnet.transport.shm.DataPath;
+import vnet.transport.shm.DevicePort;
 import vnet.transport.shm.DeviceSnapshot;
 import vnet.transport.shm.PortSettings;
 
@@ -18,7 +19,7 @@ import vnet.transport.shm.PortSettings;
  * listening front-end (QEMU {@code server=on}, DPDK {@code client=1}) and keeps reconnecting. One control
  * thread per port; the frames go through {@link #device()} on the data path's thread.
  */
-public final class VhostUserPort implements AutoCloseable {
+public final class VhostUserPort implements DevicePort, AutoCloseable {
     private static final Logger LOG = System.getLogger(VhostUserPort.class.getName());
 
     /** How vnet reaches the front-end. */
@@ -63,6 +64,7 @@ public final class VhostUserPort implements AutoCloseable {
         return port;
     }
 
+    @Override
     public String name() {
         return backend.name();
     }
@@ -80,11 +82,13 @@ public final class VhostUserPort implements AutoCloseable {
     }
 
     /** The running device for the data path, or null. */
+    @Override
     public DeviceSnapshot device() {
         return backend.device();
     }
 
     /** Binds this port to the worker that forwards its frames. */
+    @Override
     public void setDataPath(DataPath dataPath) {
         backend.setDataPath(dataPath);
     }
@@ -144,7 +148,10 @@ public final class VhostUserPort implements AutoCloseable {
 
     /** Disconnects the front-end, stops listening and removes the socket file (server mode). */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         VhostUserConnection c = connection;
         if (c != null) {

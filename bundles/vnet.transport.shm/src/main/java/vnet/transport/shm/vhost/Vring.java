@@ -13,6 +13,8 @@ final class Vring {
     long usedUserAddress;
     /** Next available position (SET_VRING_BASE), kept while the ring is stopped. */
     int base;
+    /** Packed rings: the used offset and wrap counter where the device stopped (GET_VRING_BASE bits 16..31). */
+    int usedBase;
     /** SET_VRING_KICK came (with an fd, or with the no-fd flag: the driver polls). */
     boolean started;
     Doorbell kick;
@@ -35,6 +37,7 @@ final class Vring {
         size = 0;
         addressesSet = false;
         base = 0;
+        usedBase = 0;
         started = false;
         enabled = false;
         queue = null;

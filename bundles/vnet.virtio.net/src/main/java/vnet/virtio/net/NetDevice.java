@@ -1,0 +1,452 @@
+package vnet.virtio.net;
+
+import java.util.Objects;
+
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import vnet.virtqueue.DescriptorChain;
+import vnet.virtqueue.DeviceQueue;
+
+/**
+ * The device side of one virtio-net queue pair (VIRTIO 1.2 §5.1.6): receiveq ({@code rx}, queue 0) and transmitq
+ * ({@code tx}, queue 1) over {@link DeviceQueue}s that the transport configured and activated.
+ *
+ * <h2>Transmit (driver to device)</h2>
+ * {@link #pollTx(FrameBuffer)} takes the next transmit chain, decodes its {@link VirtioNetHeader} of the negotiated
+ * {@link #headerSize() size}, copies the Ethernet frame into a reusable {@link FrameBuffer} and returns the chain to
+ * the driver. For one copy from guest to guest, {@link #pollTx(DescriptorChain, VirtioNetHeader)} leaves the frame
+ * in the guest's buffer until {@link #completeTx(DescriptorChain)}.
+ *
+ * <h2>Receive (device to driver)</h2>
+ * {@link #deliverToRx} writes header and frame into receive buffers: with MRG_RXBUF over as many buffers as needed,
+ * {@code num_buffers} in the first header; without it into one buffer (the "big packets" case). A frame that cannot
+ * be delivered is dropped and counted, and every buffer taken for it is given back to the ring untouched, so the
+ * next frame is not lost. The device also adapts the header to what the driver negotiated: it completes a partial
+ * checksum in software for a driver without GUEST_CSUM and drops a GSO frame the driver cannot take.
+ *
+ * <h2>Batches and signalling</h2>
+ * Used buffers become visible to the driver at {@link #flushRx()} / {@link #flushTx()}, which publish the batch and
+ * say whether the driver asked to be signalled (EVENT_IDX / NO_INTERRUPT aware).
+ *
+ * <p>One thread drives a device; nothing on the data path allocates or takes a lock, and nothing the guest wrote
+ * makes it throw: a hostile chain is counted and dropped or breaks only its queue.
+ */
+public final class NetDevice {
+
+    /** {@link #pollTx} result: no transmit chain available (or the queue is broken or inactive). */
+    public static final int NONE = -1;
+
+    /** {@link #deliverToRx} result: no (or not enough) receive buffers, or the receive queue is not running. */
+    public static final int DROP_NO_BUFFER = -1;
+    /** {@link #deliverToRx} result: the frame does not fit one buffer (non-mergeable) or exceeds the maximum. */
+    public static final int DROP_TOO_BIG = -2;
+    /** {@link #deliverToRx} result: an offload the driver did not negotiate, or bad checksum offsets. */
+    public static final int DROP_OFFLOAD = -3;
+    /** {@link #deliverToRx} result: the driver posted an invalid buffer; the receive queue is now broken. */
+    public static final int DROP_BAD_BUFFER = -4;
+
+    /** Length of an Ethernet header: the shortest transmit frame accepted. */
+    public static final int ETH_HEADER_LENGTH = 14;
+
+    private final DeviceQueue rx;
+    private final DeviceQueue tx;
+    private final long features;
+    private final int headerSize;
+    private final boolean mergeable;
+    private final NetStats stats = new NetStats();
+
+    private final DescriptorChain txChain = new DescriptorChain();
+    private final DescriptorChain rxFirst = new DescriptorChain();
+    private final DescriptorChain rxNext = new DescriptorChain();
+    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[32]);
+    private final VirtioNetHeader outHeader = new VirtioNetHeader();
+    private int[] usedHeads;
+    private int[] usedLengths;
+    private FrameBuffer bounce;
+    private int maxRxFrameLength = FrameBuffer.DEFAULT_CAPACITY;
+
+    /**
+     * Creates the device side of a queue pair.
+     *
+     * @param rx the receive queue (receiveq1, queue 0), configured by the transport
+     * @param tx the transmit queue (transmitq1, queue 1), configured by the transport
+     * @param negotiatedFeatures the features the driver accepted ({@link Features})
+     */
+    public NetDevice(DeviceQueue rx, DeviceQueue tx, long negotiatedFeatures) {
+        this.rx = Objects.requireNonNull(rx, "rx");
+        this.tx = Objects.requireNonNull(tx, "tx");
+        this.features = negotiatedFeatures;
+        this.headerSize = VirtioNetHeader.headerSize(negotiatedFeatures);
+        this.mergeable = (negotiatedFeatures & Features.MRG_RXBUF) != 0;
+        int n = Math.max(16, rx.size());
+        usedHeads = new int[n];
+        usedLengths = new int[n];
+    }
+
+    /** @return the negotiated features */
+    public long features() {
+        return features;
+    }
+
+    /** @return the {@code virtio_net_hdr} size in use: 10, 12 or 20 */
+    public int headerSize() {
+        return headerSize;
+    }
+
+    /** @return whether receive buffers are merged (MRG_RXBUF) */
+    public boolean isMergeable() {
+        return mergeable;
+    }
+
+    /** @return the receive queue */
+    public DeviceQueue rxQueue() {
+        return rx;
+    }
+
+    /** @return the transmit queue */
+    public DeviceQueue txQueue() {
+        return tx;
+    }
+
+    /** @return the live counters (see {@link NetStats} on reading them from another thread) */
+    public NetStats stats() {
+        return stats;
+    }
+
+    /** @return the longest frame {@link #deliverToRx} accepts, without the header */
+    public int maxRxFrameLength() {
+        return maxRxFrameLength;
+    }
+
+    /**
+     * Sets the longest frame {@link #deliverToRx} accepts (e.g. MTU plus Ethernet header when MTU is negotiated).
+     *
+     * @param length in bytes, without the header
+     */
+    public void maxRxFrameLength(int length) {
+        if (length < ETH_HEADER_LENGTH) {
+            throw new IllegalArgumentException("max frame length too small: " + length);
+        }
+        maxRxFrameLength = length;
+    }
+
+    // --- transmit -----------------------------------------------------------------------------------------------
+
+    /**
+     * Takes the next transmitted frame: decodes its header into {@code frame.header()}, copies the Ethernet frame
+     * into {@code frame.buffer()} and returns the chain to the driver (published by {@link #flushTx()}). Malformed
+     * chains (shorter than header plus Ethernet header) and frames larger than {@code frame} are returned to the
+     * driver, counted and skipped.
+     *
+     * @param frame the reusable destination
+     * @return the frame length, or {@link #NONE} if no frame is available
+     */
+    public int pollTx(FrameBuffer frame) {
+        DescriptorChain c = txChain;
+        for (int guard = Math.max(1, tx.size()); guard > 0; guard--) {
+            if (!tx.pop(c)) {
+                return NONE;
+            }
+            int len = c.readableBytes() - headerSize;
+            if (len < ETH_HEADER_LENGTH) {
+                stats.txDropsMalformed++;
+                tx.pushUsed(c.head(), 0);
+                continue;
+            }
+            if (len > frame.capacity()) {
+                stats.txDropsTooBig++;
+                tx.pushUsed(c.head(), 0);
+                continue;
+            }
+            c.read(0, scratch, 0, headerSize);
+            frame.header().decode(scratch, 0, headerSize);
+            c.read(headerSize, frame.buffer(), 0, len);
+            frame.length(len);
+            tx.pushUsed(c.head(), 0);
+            stats.txFrames++;
+            stats.txBytes += len;
+            return len;
+        }
+        return NONE;
+    }
+
+    /**
+     * Takes the next transmitted frame without copying it: decodes its header into {@code header} and leaves the
+     * frame in {@code chain}'s readable part at offset {@link #headerSize()}. The caller copies it (e.g. with
+     * {@link #deliverToRx(VirtioNetHeader, DescriptorChain, int, int)} of another device) and then must call
+     * {@link #completeTx(DescriptorChain)}. Malformed chains are returned, counted and skipped.
+     *
+     * @param chain the caller's reusable chain
+     * @param header the caller's reusable header
+     * @return the frame length, or {@link #NONE} if no frame is available
+     */
+    public int pollTx(DescriptorChain chain, VirtioNetHeader header) {
+        for (int guard = Math.max(1, tx.size()); guard > 0; guard--) {
+            if (!tx.pop(chain)) {
+                return NONE;
+            }
+            int len = chain.readableBytes() - headerSize;
+            if (len < ETH_HEADER_LENGTH) {
+                stats.txDropsMalformed++;
+                tx.pushUsed(chain.head(), 0);
+                continue;
+            }
+            chain.read(0, scratch, 0, headerSize);
+            header.decode(scratch, 0, headerSize);
+            stats.txFrames++;
+            stats.txBytes += len;
+            return len;
+        }
+        return NONE;
+    }
+
+    /**
+     * Returns a chain taken with {@link #pollTx(DescriptorChain, VirtioNetHeader)} to the driver (published by
+     * {@link #flushTx()}).
+     *
+     * @param chain the chain
+     */
+    public void completeTx(DescriptorChain chain) {
+        tx.pushUsed(chain.head(), 0);
+    }
+
+    /**
+     * Publishes the transmit chains returned since the last flush.
+     *
+     * @return true if the driver wants a used-buffer notification (signal its call eventfd)
+     */
+    public boolean flushTx() {
+        tx.publishUsed();
+        return tx.needsNotification();
+    }
+
+    // --- receive ------------------------------------------------------------------------------------------------
+
+    /**
+     * Delivers a {@link FrameBuffer}'s frame and header (see {@link #deliverToRx(VirtioNetHeader,
+     * MutableDirectBuffer, int, int)}).
+     *
+     * @param frame the frame
+     * @return buffers used (&gt; 0), or a negative {@code DROP_*} reason
+     */
+    public int deliverToRx(FrameBuffer frame) {
+        return deliverToRx(frame.header(), frame.buffer(), 0, frame.length());
+    }
+
+    /**
+     * Writes a header and frame into the receive queue; visible to the driver after {@link #flushRx()}. The header
+     * is adapted to the driver's features: {@code num_buffers} set, a partial checksum completed in {@code frame}
+     * when the driver lacks GUEST_CSUM (so {@code frame} may be modified), DATA_VALID kept only with GUEST_CSUM.
+     *
+     * @param header the frame's header as the sender gave it; not modified
+     * @param frame the frame's buffer
+     * @param offset where the Ethernet frame starts
+     * @param length the frame length
+     * @return buffers used (&gt; 0), or a negative {@code DROP_*} reason (counted in {@link #stats()})
+     */
+    public int deliverToRx(VirtioNetHeader header, MutableDirectBuffer frame, int offset, int length) {
+        int r = prepareHeader(header, frame, offset, length);
+        if (r < 0) {
+            return r;
+        }
+        return deliver(frame, offset, null, 0, length);
+    }
+
+    /**
+     * Writes a header and a frame that lies in another chain's readable part (e.g. a transmit chain of another
+     * device, {@link #pollTx(DescriptorChain, VirtioNetHeader)}) into the receive queue: one copy, guest to guest.
+     * If the checksum must be completed for this driver, the frame goes through a private buffer instead.
+     *
+     * @param header the frame's header as the sender gave it; not modified
+     * @param src the chain holding the frame
+     * @param srcOffset where the frame starts in {@code src}'s readable part
+     * @param length the frame length
+     * @return buffers used (&gt; 0), or a negative {@code DROP_*} reason (counted in {@link #stats()})
+     */
+    public int deliverToRx(VirtioNetHeader header, DescriptorChain src, int srcOffset, int length) {
+        if (header.needsCsum() && (features & Features.GUEST_CSUM) == 0) {
+            if (length > maxRxFrameLength) {
+                stats.rxDropsTooBig++;
+                return DROP_TOO_BIG;
+            }
+            FrameBuffer b = bounce;
+            if (b == null || b.capacity() < length) {
+                b = new FrameBuffer(Math.max(length, FrameBuffer.DEFAULT_CAPACITY));
+                bounce = b;
+            }
+            int copied = src.read(srcOffset, b.buffer(), 0, length);
+            if (copied != length) {
+                stats.rxDropsOffload++;
+                return DROP_OFFLOAD;
+            }
+            return deliverToRx(header, b.buffer(), 0, length);
+        }
+        if (src.readableBytes() - srcOffset < length || srcOffset < 0) {
+            stats.rxDropsOffload++;
+            return DROP_OFFLOAD;
+        }
+        int r = prepareHeader(header, null, 0, length);
+        if (r < 0) {
+            return r;
+        }
+        return deliver(null, 0, src, srcOffset, length);
+    }
+
+    /**
+     * Publishes the receive buffers used since the last flush.
+     *
+     * @return true if the driver wants a used-buffer notification (signal its call eventfd)
+     */
+    public boolean flushRx() {
+        rx.publishUsed();
+        return rx.needsNotification();
+    }
+
+    /** @return whether the driver has posted receive buffers not yet used */
+    public boolean rxHasBuffers() {
+        return rx.hasAvailable();
+    }
+
+    /**
+     * Fills {@link #outHeader} from the sender's header for this driver. Returns 0 or a negative DROP_ reason.
+     */
+    private int prepareHeader(VirtioNetHeader in, MutableDirectBuffer frame, int offset, int length) {
+        if (length > maxRxFrameLength || length < 0) {
+            stats.rxDropsTooBig++;
+            return DROP_TOO_BIG;
+        }
+        VirtioNetHeader out = outHeader.copyFrom(in);
+        int gso = in.gsoType() & ~VirtioNetHeader.GSO_ECN;
+        if (gso != VirtioNetHeader.GSO_NONE) {
+            long needed;
+            switch (gso) {
+                case VirtioNetHeader.GSO_TCPV4 -> needed = Features.GUEST_TSO4;
+                case VirtioNetHeader.GSO_TCPV6 -> needed = Features.GUEST_TSO6;
+                case VirtioNetHeader.GSO_UDP -> needed = Features.GUEST_UFO;
+                case VirtioNetHeader.GSO_UDP_L4 -> needed = Features.GUEST_USO4 | Features.GUEST_USO6;
+                default -> needed = 0;
+            }
+            boolean ecnOk = (in.gsoType() & VirtioNetHeader.GSO_ECN) == 0 || (features & Features.GUEST_ECN) != 0;
+            if ((features & needed) == 0 || !ecnOk) {
+                stats.rxDropsOffload++;
+                return DROP_OFFLOAD;
+            }
+        } else {
+            out.gsoType(VirtioNetHeader.GSO_NONE).gsoSize(0);
+        }
+        int flags = 0;
+        if ((features & Features.GUEST_CSUM) != 0) {
+            flags = in.flags() & (VirtioNetHeader.F_NEEDS_CSUM | VirtioNetHeader.F_DATA_VALID);
+        } else {
+            if (in.needsCsum()) {
+                if (frame == null
+                        || !Checksums.complete(frame, offset, length, in.csumStart(), in.csumOffset())) {
+                    stats.rxDropsOffload++;
+                    return DROP_OFFLOAD;
+                }
+                stats.rxChecksumsCompleted++;
+            }
+            out.csumStart(0).csumOffset(0);
+        }
+        out.flags(flags);
+        if ((flags & VirtioNetHeader.F_NEEDS_CSUM) == 0) {
+            out.csumStart(0).csumOffset(0);
+        }
+        return 0;
+    }
+
+    /** Writes {@link #outHeader} and the frame (from {@code buf} or {@code src}) into receive buffers. */
+    private int deliver(MutableDirectBuffer buf, int bufOffset, DescriptorChain src, int srcOffset, int length) {
+        final int hdr = headerSize;
+        final int saved = rx.lastAvailIndex();
+        DescriptorChain c = rxFirst;
+        if (!mergeable) {
+            if (!rx.pop(c)) {
+                return noBuffer();
+            }
+            if (c.writableBytes() - hdr < length) {
+                rx.rewind(saved);
+                stats.rxDropsTooBig++;
+                return DROP_TOO_BIG;
+            }
+            copyInto(c, hdr, buf, bufOffset, src, srcOffset, length);
+            outHeader.numBuffers(1);
+            outHeader.encode(scratch, 0, hdr);
+            c.write(0, scratch, 0, hdr);
+            rx.pushUsed(c.head(), hdr + length);
+            stats.rxFrames++;
+            stats.rxBuffers++;
+            stats.rxBytes += length;
+            return 1;
+        }
+        int n = 0;
+        int done = 0;
+        int limit = Math.min(0xFFFF, rx.size());
+        if (usedHeads.length < limit) {
+            usedHeads = new int[limit]; // only after the ring was resized: a control-plane event
+            usedLengths = new int[limit];
+        }
+        while (true) {
+            if (n == limit) {
+                rx.rewind(saved);
+                stats.rxDropsTooBig++;
+                return DROP_TOO_BIG;
+            }
+            if (!rx.pop(c)) {
+                rx.rewind(saved);
+                return noBuffer();
+            }
+            int cap = c.writableBytes();
+            if (cap < hdr) {
+                // §5.1.6.3.1: with MRG_RXBUF every buffer holds at least the header. A driver breaking that
+                // would stall the ring forever; stop the queue instead.
+                rx.markBroken("mergeable receive buffer of " + cap + " bytes is smaller than the header");
+                stats.rxDropsBadBuffer++;
+                return DROP_BAD_BUFFER;
+            }
+            int off = n == 0 ? hdr : 0;
+            int chunk = Math.min(length - done, cap - off);
+            copyInto(c, off, buf, bufOffset + done, src, srcOffset + done, chunk);
+            usedHeads[n] = c.head();
+            usedLengths[n] = off + chunk;
+            n++;
+            done += chunk;
+            if (done == length) {
+                break;
+            }
+            c = rxNext;
+        }
+        outHeader.numBuffers(n);
+        outHeader.encode(scratch, 0, hdr);
+        rxFirst.write(0, scratch, 0, hdr);
+        for (int i = 0; i < n; i++) {
+            rx.pushUsed(usedHeads[i], usedLengths[i]);
+        }
+        stats.rxFrames++;
+        stats.rxBuffers += n;
+        stats.rxBytes += length;
+        return n;
+    }
+
+    private int noBuffer() {
+        if (rx.isBroken()) {
+            stats.rxDropsBadBuffer++;
+            return DROP_BAD_BUFFER;
+        }
+        stats.rxDropsNoBuffer++;
+        return DROP_NO_BUFFER;
+    }
+
+    private static void copyInto(DescriptorChain dst, int dstOffset, MutableDirectBuffer buf, int bufOffset,
+            DescriptorChain src, int srcOffset, int length) {
+        if (length == 0) {
+            return;
+        }
+        if (buf != null) {
+            dst.write(dstOffset, buf, bufOffset, length);
+        } else {
+            DescriptorChain.copy(src, srcOffset, dst, dstOffset, length);
+        }
+    }
+}
