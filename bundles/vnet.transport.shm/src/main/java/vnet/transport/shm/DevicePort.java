@@ -5,7 +5,7 @@ package vnet.transport.shm;
  * (vhost-user, in-framework, a host peer) makes reachable. The worker reads {@link #device()} once per
  * round; the transport withdraws it and quiesces the worker before changing it.
  */
-public interface DevicePort {
+public interface DevicePort extends AutoCloseable {
     /** The port's name, for logs and statistics. */
     String name();
 
@@ -14,4 +14,8 @@ public interface DevicePort {
 
     /** Binds the port to the worker that forwards its frames ({@link DataPath#NONE} to unbind). */
     void setDataPath(DataPath dataPath);
+
+    /** Takes the port down: its driver is disconnected and its resources released. */
+    @Override
+    void close();
 }
