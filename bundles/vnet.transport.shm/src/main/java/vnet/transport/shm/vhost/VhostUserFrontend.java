@@ -61,7 +61,17 @@ import vnet.virtqueue.RingLayout;
  * busy polling. {@link #close()} stops the rings, disconnects and frees everything.
  *
  * <p>Threads: {@link #send} may run on one thread while {@link #receive} runs on another; each of them is
- * serialised with itself. {@link #close()} may be called from any thread and wakes both.
+ * serialised with itself. {@link #close()} may be called from any thread and wakes both. The rings and buffers are
+ * a {@link NetDriver}'s; nothing is allocated per frame.
+ *
+ * <pre>{@code
+ * try (VhostUserFrontend fe = VhostUserFrontend.connect(Path.of("/run/vnet/p0.sock"),
+ *         VhostUserFrontend.Options.defaults().withPacked(true))) {
+ *     FrameBuffer frame = new FrameBuffer();
+ *     fe.send(frame.set(bytes, 0, bytes.length));
+ *     if (fe.receive(frame, Duration.ofSeconds(1))) { ... frame.buffer(), frame.length() ... }
+ * }
+ * }</pre>
  */
 public final class VhostUserFrontend implements AutoCloseable {
     private static final Logger LOG = System.getLogger(VhostUserFrontend.class.getName());
@@ -239,7 +249,7 @@ public final class VhostUserFrontend implements AutoCloseable {
 
     /**
      * Listens at {@code socketPath} for one back-end to connect (vnet's {@link VhostUserPort#connect}, DPDK
-     * {@code net_vhost} with {@code client=1}, QEMU's {@code server=on} role reversed), waiting up to
+     * {@code net_vhost} with {@code client=1}; as QEMU does with {@code server=on}), waiting up to
      * {@link Options#timeout()}; stops listening (removing the socket file) once it came, and starts the device.
      */
     public static VhostUserFrontend listen(Path socketPath, Options options) throws IOException {

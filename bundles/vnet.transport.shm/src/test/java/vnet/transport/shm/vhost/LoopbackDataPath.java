@@ -225,14 +225,14 @@ final class LoopbackDataPath implements DataPath, AutoCloseable {
         if (moved > 0) {
             rx.publishUsed();
             if (rx.needsNotification()) {
-                p.rxCall().ring();
+                p.callRx();
             }
             looped += moved;
         }
         if (txUsed > 0) {
             tx.publishUsed();
-            if (tx.needsNotification() && p.txCall() != null) {
-                p.txCall().ring();
+            if (tx.needsNotification()) {
+                p.callTx();
             }
         }
         if (rxStarved) {

@@ -116,6 +116,20 @@ class VhostUserFrontendLoopbackTest {
     }
 
     @Test
+    void multiQueuePortReportsItsPairsAndServesTheFirst() throws Exception {
+        Path sock = dir.resolve("mq.sock");
+        try (VhostUserPort port = VhostUserPort.listen("mq", sock, PortSettings.defaults().withMaxQueuePairs(4));
+                LoopbackDataPath loop = new LoopbackDataPath(port);
+                VhostUserFrontend fe = VhostUserFrontend.connect(sock, VhostUserFrontend.Options.defaults())) {
+            assertEquals(4, fe.backendQueuePairs(), "GET_QUEUE_NUM");
+            assertTrue((fe.protocolFeatures() & (1L << VhostUserProtocol.PROTOCOL_F_MQ)) != 0);
+            assertEquals(0, fe.features() & Features.MQ, "virtio MQ needs CTRL_VQ, which vnet does not offer");
+            TestFrames.exchange(fe, 100, 8, seq -> 60 + seq, f -> f);
+            assertEquals(1, port.device().pairs().size());
+        }
+    }
+
+    @Test
     void receiveSleepsInsteadOfSpinning() throws Exception {
         Path sock = dir.resolve("s.sock");
         try (VhostUserPort port = VhostUserPort.listen("s", sock, PortSettings.defaults());
