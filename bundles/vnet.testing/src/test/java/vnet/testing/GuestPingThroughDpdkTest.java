@@ -51,7 +51,13 @@ class GuestPingThroughDpdkTest {
                         .vdev("net_vhost1,iface=" + dir.resolve("b.sock") + ",queues=1" + vdevOptions)
                         .start()) {
             long t0 = System.nanoTime();
-            QemuGuest.PingResult result = a.awaitPing(Duration.ofMinutes(3));
+            QemuGuest.PingResult result;
+            try {
+                result = a.awaitPing(Duration.ofMinutes(3));
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new AssertionError(e.getMessage() + "\ntestpmd log:\n" + testpmd.process().output()
+                        + "\nconsole of b:\n" + b.console(), e);
+            }
             System.out.printf("ping %s %d ms after testpmd started (testpmd pid %d, guests pid %d and %d)%n",
                     result, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), testpmd.pid(), a.pid(), b.pid());
             assertEquals(new QemuGuest.PingResult(5, 5), result, () -> "console of a:\n" + a.console()
