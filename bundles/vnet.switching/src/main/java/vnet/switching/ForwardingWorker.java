@@ -2,6 +2,8 @@ package vnet.switching;
 
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
@@ -9,28 +11,61 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.SleepingIdleStrategy;
 
 import vnet.linux.Epoll;
 import vnet.linux.EventFd;
 import vnet.linux.LinuxException;
 import vnet.transport.shm.DataPath;
-import vnet.transport.shm.DeviceSnapshot;
 import vnet.transport.shm.DevicePort;
+import vnet.transport.shm.DeviceSnapshot;
 import vnet.transport.shm.QueuePair;
 
 /**
- * The one data-path thread of a link or switch (an Agrona {@link Agent}). Each round it reads every
- * port's device snapshot once and lets a {@link Forwarder} move frames; between rounds it sleeps the
- * poll interval (poll mode) or in epoll on the transmit queues' kicks (notification mode). The control
- * plane never locks it out: it withdraws a snapshot and {@link #quiesce() waits} for the round to end.
+ * The one data-path thread of a link or switch (an Agrona {@link Agent}). Each round it runs the control plane's
+ * queued commands, reads every port's device snapshot once and lets a {@link Forwarder} move frames; between rounds
+ * it sleeps the poll interval (poll mode) or in epoll on the transmit queues' kicks (notification mode).
+ *
+ * <p>The control plane never locks the data path: it changes the port slots through {@link #execute commands}
+ * that run between two rounds on this thread, and a transport that withdraws a snapshot {@link #quiesce() waits}
+ * for the round to end.
  */
 final class ForwardingWorker implements Agent, DataPath {
     private static final Logger LOG = System.getLogger(ForwardingWorker.class.getName());
+    /** How long the control plane waits for a command before it gives up on the worker. */
+    private static final long COMMAND_TIMEOUT_SECONDS = 30;
+    /** Longest sleep in epoll, so that MAC aging and similar housekeeping still run on an idle switch. */
+    private static final int EPOLL_TIMEOUT_MS = 100;
 
-    /** Moves frames between the devices of one round; returns the frames moved. */
+    /** Moves frames between the devices of one round; returns the frames moved (0 lets the worker sleep). */
     interface Forwarder {
-        int forward(DeviceSnapshot[] devices);
+        /**
+         * @param devices slot i's running device, or null (no port or not running), for i below {@code count}
+         * @param count   the slots in use (one past the highest attached slot)
+         */
+        int forward(DeviceSnapshot[] devices, int count);
+    }
+
+    /** A control-plane action run on the worker thread between rounds. */
+    private static final class Command {
+        final Runnable action;
+        final CountDownLatch done = new CountDownLatch(1);
+        volatile RuntimeException failure;
+
+        Command(Runnable action) {
+            this.action = action;
+        }
+
+        void run() {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                failure = e;
+            } finally {
+                done.countDown();
+            }
+        }
     }
 
     private final String name;
@@ -40,28 +75,32 @@ final class ForwardingWorker implements Agent, DataPath {
     private final Forwarder forwarder;
     private final long pollIntervalNanos;
     private final EventFd wakeup;
+    private final ManyToOneConcurrentArrayQueue<Command> commands = new ManyToOneConcurrentArrayQueue<>(256);
+    private int count;
     private Epoll epoll;
     private volatile long rounds;
     private volatile boolean running;
+    private boolean closed;
     private AgentRunner runner;
-    private Thread thread;
+    private volatile Thread thread;
 
     /**
+     * @param slots              most ports at once
      * @param pollIntervalMicros 0 for notification mode, else the poll period in microseconds (L4Re {@code --poll})
      */
-    ForwardingWorker(String name, DevicePort[] ports, Forwarder forwarder, long pollIntervalMicros) throws LinuxException {
+    ForwardingWorker(String name, int slots, Forwarder forwarder, long pollIntervalMicros) throws LinuxException {
         this.name = name;
-        this.ports = ports;
-        this.devices = new DeviceSnapshot[ports.length];
-        this.epollDevices = new DeviceSnapshot[ports.length];
+        this.ports = new DevicePort[slots];
+        this.devices = new DeviceSnapshot[slots];
+        this.epollDevices = new DeviceSnapshot[slots];
         this.forwarder = forwarder;
         this.pollIntervalNanos = TimeUnit.MICROSECONDS.toNanos(pollIntervalMicros);
         this.wakeup = EventFd.create();
         rebuildEpoll();
     }
 
-    /** Starts the thread and binds every port to it. */
-    void start() {
+    /** Starts the thread. */
+    synchronized void start() {
         running = true;
         IdleStrategy idle = pollIntervalNanos > 0 ? new SleepingIdleStrategy(pollIntervalNanos)
                 : new BackoffIdleStrategy(10, 10, 1_000, 50_000);
@@ -71,9 +110,6 @@ final class ForwardingWorker implements Agent, DataPath {
             t.setDaemon(true);
             return t;
         });
-        for (DevicePort p : ports) {
-            p.setDataPath(this);
-        }
     }
 
     @Override
@@ -81,22 +117,86 @@ final class ForwardingWorker implements Agent, DataPath {
         return "vnet-worker-" + name;
     }
 
+    /** Rounds completed so far. */
+    long rounds() {
+        return rounds;
+    }
+
+    /**
+     * Puts {@code port} in {@code slot} (null empties it). Only from a command (or before {@link #start()}): the
+     * port must already be bound to this worker ({@link DevicePort#setDataPath}) when it enters, and is unbound
+     * only after it left.
+     */
+    void setPort(int slot, DevicePort port) {
+        ports[slot] = port;
+        int n = ports.length;
+        while (n > 0 && ports[n - 1] == null) {
+            n--;
+        }
+        count = n;
+    }
+
+    /**
+     * Runs {@code action} on the worker thread between two rounds and waits for it; runs it at once when called on
+     * the worker thread or when the worker does not run. Exceptions of the action are rethrown here.
+     *
+     * @throws IllegalStateException if the worker does not take the command in time
+     */
+    void execute(Runnable action) {
+        if (Thread.currentThread() == thread) {
+            action.run();
+            return;
+        }
+        Command c = new Command(action);
+        synchronized (this) {
+            if (!running) {
+                action.run();
+                return;
+            }
+            while (!commands.offer(c)) {
+                LockSupport.parkNanos(100_000); // 256 pending commands: control-plane back-pressure only
+            }
+        }
+        wakeup();
+        try {
+            if (!c.done.await(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("vnet " + name + ": the data-path worker did not respond in "
+                        + COMMAND_TIMEOUT_SECONDS + " s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("vnet " + name + ": interrupted while waiting for the worker", e);
+        }
+        if (c.failure != null) {
+            throw c.failure;
+        }
+    }
+
     @Override
     public int doWork() throws LinuxException {
+        Command c;
+        while ((c = commands.poll()) != null) {
+            c.run();
+        }
+        int n = count;
         boolean changed = false;
-        for (int i = 0; i < ports.length; i++) {
-            DeviceSnapshot d = ports[i].device();
+        for (int i = 0; i < n; i++) {
+            DevicePort p = ports[i];
+            DeviceSnapshot d = p == null ? null : p.device();
             devices[i] = d;
             changed |= d != epollDevices[i];
         }
-        int work = forwarder.forward(devices);
+        for (int i = n; i < epollDevices.length && !changed; i++) {
+            changed = epollDevices[i] != null;
+        }
+        int work = forwarder.forward(devices, n);
         if (work == 0 && pollIntervalNanos == 0) {
             if (changed) {
                 rebuildEpoll();
             }
-            work = sleepUntilKicked();
+            work = sleepUntilKicked(n);
         }
-        for (int i = 0; i < devices.length; i++) {
+        for (int i = 0; i < n; i++) {
             devices[i] = null; // no reference to a snapshot survives the round
         }
         rounds = rounds + 1;
@@ -104,35 +204,41 @@ final class ForwardingWorker implements Agent, DataPath {
     }
 
     /**
-     * Notification mode: asks drivers to kick again, and if nothing arrived meanwhile, waits in epoll for a
-     * kick or a control-plane wakeup. Returns nonzero when there may be work.
+     * Notification mode: asks drivers to kick again, and if nothing arrived meanwhile, waits in epoll for a kick, a
+     * command or the housekeeping timeout. Returns nonzero so the runner does not idle on top of it.
      */
-    private int sleepUntilKicked() throws LinuxException {
-        boolean pending = false;
-        for (DeviceSnapshot d : devices) {
+    private int sleepUntilKicked(int n) throws LinuxException {
+        boolean pending = !commands.isEmpty();
+        for (int i = 0; i < n; i++) {
+            DeviceSnapshot d = devices[i];
             if (d != null) {
-                for (QueuePair p : d.pairs()) {
-                    pending |= p.tx().enableNotification();
+                List<QueuePair> pairs = d.pairs();
+                for (int q = 0; q < pairs.size(); q++) {
+                    pending |= pairs.get(q).tx().enableNotification();
                 }
             }
         }
         if (!pending) {
-            epoll.epollWait(100);
+            epoll.epollWait(EPOLL_TIMEOUT_MS);
             wakeup.drain();
-            for (DeviceSnapshot d : devices) {
+            for (int i = 0; i < n; i++) {
+                DeviceSnapshot d = devices[i];
                 if (d != null) {
-                    for (QueuePair p : d.pairs()) {
-                        if (p.txKick() != null) {
-                            p.txKick().drain();
+                    List<QueuePair> pairs = d.pairs();
+                    for (int q = 0; q < pairs.size(); q++) {
+                        if (pairs.get(q).txKick() != null) {
+                            pairs.get(q).txKick().drain();
                         }
                     }
                 }
             }
         }
-        for (DeviceSnapshot d : devices) {
+        for (int i = 0; i < n; i++) {
+            DeviceSnapshot d = devices[i];
             if (d != null) {
-                for (QueuePair p : d.pairs()) {
-                    p.tx().disableNotification();
+                List<QueuePair> pairs = d.pairs();
+                for (int q = 0; q < pairs.size(); q++) {
+                    pairs.get(q).tx().disableNotification();
                 }
             }
         }
@@ -184,16 +290,31 @@ final class ForwardingWorker implements Agent, DataPath {
         }
     }
 
-    /** Unbinds the ports and stops the thread. */
+    /** Stops the thread, runs commands still queued, and unbinds every port still in a slot. */
     void close() {
-        for (DevicePort p : ports) {
-            p.setDataPath(DataPath.NONE);
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            running = false;
         }
-        running = false;
         wakeup();
         if (runner != null) {
             runner.close();
+            runner = null;
         }
+        Command c;
+        while ((c = commands.poll()) != null) {
+            c.run();
+        }
+        for (int i = 0; i < ports.length; i++) {
+            if (ports[i] != null) {
+                ports[i].setDataPath(DataPath.NONE);
+                ports[i] = null;
+            }
+        }
+        count = 0;
         if (epoll != null) {
             epoll.close();
         }

@@ -1,0 +1,177 @@
+package vnet.switching;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.IntFunction;
+
+/**
+ * The switch's forwarding database: (MAC, VLAN) to port slot, with aging and a bounded number of entries. An
+ * open-addressing hash table with linear probing over preallocated arrays (a key is the 48-bit MAC with the VLAN id
+ * above it; 0 marks a free slot, as VLAN 0 is never learned), deleted by backward shifting so no tombstones build
+ * up. Owned by the worker thread: nothing here locks or allocates, except {@link #snapshot}.
+ */
+final class MacTable {
+    private final long[] keys;
+    private final int[] ports;
+    private final long[] seen;
+    private final int mask;
+    private final int shift;
+    private final int maxEntries;
+    private final long agingNanos;
+    private int size;
+    private int sweepCursor;
+    /** Addresses not learned because the table was full. */
+    long learnFailures;
+    /** Addresses seen on another port than the one they were learned on. */
+    long moves;
+
+    /**
+     * @param maxEntries most entries (the table has twice as many slots, rounded up to a power of 2)
+     * @param agingNanos how long an entry lives without being seen
+     */
+    MacTable(int maxEntries, long agingNanos) {
+        if (maxEntries < 1) {
+            throw new IllegalArgumentException("MAC table size " + maxEntries);
+        }
+        int capacity = Integer.highestOneBit(Math.max(2, maxEntries) * 2 - 1) << 1;
+        this.keys = new long[capacity];
+        this.ports = new int[capacity];
+        this.seen = new long[capacity];
+        this.mask = capacity - 1;
+        this.shift = 64 - Integer.numberOfTrailingZeros(capacity);
+        this.maxEntries = maxEntries;
+        this.agingNanos = agingNanos;
+    }
+
+    static long key(long mac, int vlan) {
+        return (long) vlan << 48 | mac;
+    }
+
+    private int home(long key) {
+        return (int) ((key * 0x9E3779B97F4A7C15L) >>> shift);
+    }
+
+    private int find(long key) {
+        for (int i = home(key); ; i = (i + 1) & mask) {
+            long k = keys[i];
+            if (k == key) {
+                return i;
+            }
+            if (k == 0) {
+                return -1;
+            }
+        }
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** The port slot {@code mac} was learned on in {@code vlan}, or -1 (unknown or aged out). */
+    int lookup(long mac, int vlan, long now) {
+        int i = find(key(mac, vlan));
+        if (i < 0) {
+            return -1;
+        }
+        if (now - seen[i] > agingNanos) {
+            removeAt(i);
+            return -1;
+        }
+        return ports[i];
+    }
+
+    /** Records that {@code mac} was seen on {@code port} in {@code vlan}; a station that moved is re-learned. */
+    void learn(long mac, int vlan, int port, long now) {
+        long key = key(mac, vlan);
+        int i = home(key);
+        while (true) {
+            long k = keys[i];
+            if (k == key) {
+                if (ports[i] != port) {
+                    ports[i] = port;
+                    moves++;
+                }
+                seen[i] = now;
+                return;
+            }
+            if (k == 0) {
+                break;
+            }
+            i = (i + 1) & mask;
+        }
+        if (size >= maxEntries) {
+            learnFailures++;
+            return;
+        }
+        keys[i] = key;
+        ports[i] = port;
+        seen[i] = now;
+        size++;
+    }
+
+    /** Removes up to {@code budget} slots' worth of aged entries, continuing where the last call stopped. */
+    void age(long now, int budget) {
+        for (int n = 0; n < budget && size > 0; n++) {
+            int i = sweepCursor;
+            if (keys[i] != 0 && now - seen[i] > agingNanos) {
+                removeAt(i); // something may have shifted into i: look at it again next time
+            } else {
+                sweepCursor = (i + 1) & mask;
+            }
+        }
+    }
+
+    /** Forgets every address learned on {@code port} (the port was removed). */
+    void flushPort(int port) {
+        for (int i = 0; i <= mask; ) {
+            if (keys[i] != 0 && ports[i] == port) {
+                removeAt(i);
+            } else {
+                i++;
+            }
+        }
+    }
+
+    /** Forgets everything. */
+    void clear() {
+        java.util.Arrays.fill(keys, 0);
+        size = 0;
+    }
+
+    private void removeAt(int hole) {
+        int i = hole;
+        int j = hole;
+        while (true) {
+            j = (j + 1) & mask;
+            long k = keys[j];
+            if (k == 0) {
+                break;
+            }
+            int h = home(k);
+            // k may fill the hole unless its home lies cyclically in (i, j]
+            boolean stays = i <= j ? (i < h && h <= j) : (i < h || h <= j);
+            if (!stays) {
+                keys[i] = k;
+                ports[i] = ports[j];
+                seen[i] = seen[j];
+                i = j;
+            }
+        }
+        keys[i] = 0;
+        size--;
+    }
+
+    /** The live entries (allocates: control plane, on the worker thread). */
+    List<MacEntry> snapshot(long now, IntFunction<String> portName) {
+        List<MacEntry> list = new ArrayList<>(size);
+        for (int i = 0; i <= mask; i++) {
+            long k = keys[i];
+            if (k != 0 && now - seen[i] <= agingNanos) {
+                String name = portName.apply(ports[i]);
+                list.add(new MacEntry(k & MacAddress.BROADCAST, (int) (k >>> 48), name == null ? "?" : name,
+                        (now - seen[i]) / 1_000_000));
+            }
+        }
+        return list;
+    }
+}

@@ -1,0 +1,293 @@
+package vnet.switching;
+
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.agrona.concurrent.UnsafeBuffer;
+
+import vnet.linux.LinuxException;
+import vnet.transport.shm.DeviceSnapshot;
+import vnet.virtio.net.FrameBuffer;
+import vnet.virtio.net.VirtioNetHeader;
+
+/**
+ * A learning Ethernet switch of N ports (the L4Re virtio-net switch's job). Per frame, on the one worker thread:
+ * ingress VLAN check (access: untagged only, the port's VLAN; trunk: tagged with a member VLAN), source check
+ * (no multicast source; the port's {@code mac=} if it has one), learning of (source MAC, VLAN) on the port, a copy
+ * to every monitor port, then delivery: a known unicast destination gets it alone, anything else (broadcast,
+ * multicast, unknown) is flooded to every port of the same VLAN but the source. Never back to the source.
+ *
+ * <p>Frames go guest to guest with one copy. A frame that must gain or lose its 802.1Q tag on the way (access to
+ * trunk, trunk to access) is re-tagged once into a preallocated per-switch scratch buffer and delivered from there
+ * to every port that wants that form. Each port's transmit queues give at most {@link #TX_BURST} frames per round,
+ * and the round starts at another port each time. Nothing on the data path locks or allocates.
+ */
+public final class Switch extends FabricBase {
+    public static final int DEFAULT_MAX_PORTS = 256;
+    public static final int DEFAULT_MAC_AGING_SECONDS = 300;
+    public static final int DEFAULT_MAC_TABLE_SIZE = 4096;
+    /** Upper bounds of the switch options. */
+    public static final int MAX_PORTS_LIMIT = 4096;
+    public static final int MAC_TABLE_SIZE_LIMIT = 1 << 20;
+
+    private static final int ETH_P_8021Q = 0x8100;
+    private static final int TAG_LENGTH = 4;
+    /** Aged MAC table slots examined per round. */
+    private static final int AGING_BUDGET = 64;
+
+    private final int maxPorts;
+    private final int macAgingSeconds;
+    private final int macTableSize;
+    private final MacTable macs;
+    private final UnsafeBuffer eth = new UnsafeBuffer(new byte[18]);
+    private final FrameBuffer scratch = new FrameBuffer(FrameBuffer.DEFAULT_CAPACITY + TAG_LENGTH);
+    private final VirtioNetHeader scratchHeader = new VirtioNetHeader();
+    private boolean scratchValid;
+    private int scratchLength;
+    private final int[] monitors;
+    private int monitorCount;
+    private int roundCount;
+    private int nextFirst;
+    private long now;
+
+    /**
+     * A switch with no port yet; ports come with {@link #attach}. Starts its worker.
+     *
+     * @param maxPorts        most ports at once (1..4096)
+     * @param macAgingSeconds how long a learned address lives unseen (at least 1)
+     * @param macTableSize    most learned addresses (1..1048576)
+     * @throws IllegalArgumentException naming the option: {@code max.ports=0 is out of range 1..4096},
+     *                                  {@code mac.aging=0 is out of range 1..2147483647},
+     *                                  {@code mac.table.size=0 is out of range 1..1048576}
+     */
+    public Switch(String name, FabricSettings settings, int maxPorts, int macAgingSeconds, int macTableSize)
+            throws LinuxException {
+        super(name, settings, checkOptions(maxPorts, macAgingSeconds, macTableSize));
+        this.maxPorts = maxPorts;
+        this.macAgingSeconds = macAgingSeconds;
+        this.macTableSize = macTableSize;
+        this.macs = new MacTable(macTableSize, TimeUnit.SECONDS.toNanos(macAgingSeconds));
+        this.monitors = new int[maxPorts];
+        start();
+    }
+
+    /** A switch with the default limits: 256 ports, aging 300 s, 4096 addresses. */
+    public Switch(String name, FabricSettings settings) throws LinuxException {
+        this(name, settings, DEFAULT_MAX_PORTS, DEFAULT_MAC_AGING_SECONDS, DEFAULT_MAC_TABLE_SIZE);
+    }
+
+    private static int checkOptions(int maxPorts, int macAgingSeconds, int macTableSize) {
+        checkRange("max.ports", maxPorts, 1, MAX_PORTS_LIMIT);
+        checkRange("mac.aging", macAgingSeconds, 1, Integer.MAX_VALUE);
+        checkRange("mac.table.size", macTableSize, 1, MAC_TABLE_SIZE_LIMIT);
+        return maxPorts;
+    }
+
+    private static int checkRange(String option, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(option + "=" + value + " is out of range " + min + ".." + max);
+        }
+        return value;
+    }
+
+    @Override
+    public String kind() {
+        return KIND_SWITCH;
+    }
+
+    public int maxPorts() {
+        return maxPorts;
+    }
+
+    public int macAgingSeconds() {
+        return macAgingSeconds;
+    }
+
+    public int macTableSize() {
+        return macTableSize;
+    }
+
+    @Override
+    void checkAttach(PortDefinition definition, List<PortState> existing) {
+        if (existing.size() >= maxPorts) {
+            throw new IllegalArgumentException("switch \"" + name + "\" already has " + existing.size()
+                    + " ports (max.ports=" + maxPorts + "); cannot add \"" + definition.name() + "\"");
+        }
+        long mac = definition.options().mac();
+        if (mac != MacAddress.NONE) {
+            for (PortState p : existing) {
+                if (p.mac == mac) {
+                    throw new IllegalArgumentException("mac=" + MacAddress.toString(mac) + " of port \""
+                            + definition.name() + "\" is already used by port \"" + p.name() + "\" on switch \""
+                            + name + "\"");
+                }
+            }
+        }
+    }
+
+    @Override
+    void attached(PortState state) {
+        collectMonitors();
+    }
+
+    @Override
+    void detached(PortState state) {
+        macs.flushPort(state.slot);
+        collectMonitors();
+    }
+
+    private void collectMonitors() {
+        monitorCount = 0;
+        for (PortState p : slots) {
+            if (p != null && p.monitor) {
+                monitors[monitorCount++] = p.slot;
+            }
+        }
+    }
+
+    @Override
+    public List<MacEntry> macTable() {
+        List<MacEntry> list = new ArrayList<>();
+        worker.execute(() -> list.addAll(macs.snapshot(System.nanoTime(), s -> slots[s] == null ? null : slots[s].name())));
+        return list;
+    }
+
+    /** Learned addresses the full table could not take, and stations seen moving ports (recent values). */
+    public long macLearnFailures() {
+        return macs.learnFailures;
+    }
+
+    public long macMoves() {
+        return macs.moves;
+    }
+
+    // ---- data path ------------------------------------------------------------------------------------------------
+
+    @Override
+    int forward(int count) {
+        now = System.nanoTime();
+        macs.age(now, AGING_BUDGET);
+        if (count == 0) {
+            return 0;
+        }
+        roundCount = count;
+        int first = nextFirst < count ? nextFirst : 0;
+        nextFirst = first + 1;
+        int moved = 0;
+        for (int k = 0; k < count; k++) {
+            int s = first + k < count ? first + k : first + k - count;
+            PortState src = slots[s];
+            DeviceSnapshot d = devices[s];
+            if (src != null && d != null) {
+                moved += drainTx(src, d);
+            }
+        }
+        return moved;
+    }
+
+    private static long mac(UnsafeBuffer b, int at) {
+        return (b.getInt(at, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16 | (b.getShort(at + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+    }
+
+    @Override
+    void onFrame(PortState src, int pair, int offset, int length) {
+        if (src.monitor) {
+            src.dropsMonitor++;
+            return;
+        }
+        chain.read(offset, eth, 0, Math.min(18, length));
+        long dstMac = mac(eth, 0);
+        long srcMac = mac(eth, 6);
+        boolean tagged = (eth.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == ETH_P_8021Q;
+        int vlan;
+        if (tagged) {
+            vlan = length >= 18 ? eth.getShort(14, ByteOrder.BIG_ENDIAN) & 0x0FFF : 0;
+            if (!src.trunk || !src.vlan.admits(vlan)) {
+                src.dropsVlan++;
+                return;
+            }
+        } else {
+            if (src.trunk) {
+                src.dropsVlan++;
+                return;
+            }
+            vlan = src.accessVlan;
+        }
+        if (MacAddress.isMulticast(srcMac) || (src.mac != MacAddress.NONE && srcMac != src.mac)) {
+            src.dropsSpoofed++;
+            return;
+        }
+        macs.learn(srcMac, vlan, src.slot, now);
+        scratchValid = false;
+        for (int i = 0; i < monitorCount; i++) {
+            deliver(slots[monitors[i]], pair, offset, length); // as it came in
+        }
+        if (!MacAddress.isMulticast(dstMac)) {
+            int d = macs.lookup(dstMac, vlan, now);
+            PortState dst = d < 0 ? null : slots[d];
+            if (dst != null) {
+                if (dst != src && !dst.monitor) {
+                    egress(dst, pair, offset, length, tagged, vlan);
+                }
+                return; // known: delivered, or filtered (the destination is behind the source port)
+            }
+        }
+        int count = roundCount;
+        for (int d = 0; d < count; d++) {
+            PortState dst = slots[d];
+            if (dst != null && dst != src && !dst.monitor) {
+                egress(dst, pair, offset, length, tagged, vlan);
+            }
+        }
+    }
+
+    /** Delivers to one port of the frame's VLAN, in the form the port wants (tagged on trunks, untagged else). */
+    private void egress(PortState dst, int pair, int offset, int length, boolean tagged, int vlan) {
+        if (!dst.vlan.admits(vlan)) {
+            return; // another VLAN: not this port's traffic
+        }
+        if (dst.trunk == tagged) {
+            deliver(dst, pair, offset, length);
+            return;
+        }
+        if (!scratchValid && !retag(offset, length, tagged, vlan)) {
+            dst.dropsTooBig++;
+            return;
+        }
+        boolean completes = completesChecksum(dst, pair, scratchHeader);
+        deliver(dst, pair, scratchHeader, scratch.buffer(), scratchLength);
+        if (completes) {
+            scratchValid = false; // the checksum was completed in the scratch copy: rebuild it for the next port
+        }
+    }
+
+    /** Copies the frame into the scratch buffer with its tag removed ({@code tagged}) or {@code vlan}'s inserted. */
+    private boolean retag(int offset, int length, boolean tagged, int vlan) {
+        UnsafeBuffer b = scratch.buffer();
+        int delta = tagged ? -TAG_LENGTH : TAG_LENGTH;
+        int out = length + delta;
+        if (out > b.capacity() || (tagged && length < 18)) {
+            return false;
+        }
+        chain.read(offset, b, 0, 12);
+        if (tagged) {
+            chain.read(offset + 16, b, 12, length - 16);
+        } else {
+            b.putShort(12, (short) ETH_P_8021Q, ByteOrder.BIG_ENDIAN);
+            b.putShort(14, (short) vlan, ByteOrder.BIG_ENDIAN);
+            chain.read(offset + 12, b, 16, length - 12);
+        }
+        VirtioNetHeader h = scratchHeader.copyFrom(header);
+        if (h.needsCsum() && h.csumStart() >= 12) {
+            h.csumStart(h.csumStart() + delta);
+        }
+        if (h.gsoType() != VirtioNetHeader.GSO_NONE && h.hdrLen() >= 12) {
+            h.hdrLen(h.hdrLen() + delta);
+        }
+        scratchLength = out;
+        scratchValid = true;
+        return true;
+    }
+}

@@ -1,0 +1,67 @@
+package vnet.switching;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The L4Re create() options: each optional, any order, and every bad one refused with a message naming it. */
+class PortOptionsTest {
+
+    @Test
+    void defaultsWhenEmpty() {
+        assertEquals(new PortOptions(2, MacAddress.NONE), PortOptions.parse(""));
+        assertEquals(new PortOptions(2, MacAddress.NONE), PortOptions.parse(null));
+        assertEquals(new PortOptions(2, MacAddress.NONE), PortOptions.parse("  , "));
+        assertEquals("ds-max=2", PortOptions.DEFAULTS.toString());
+    }
+
+    @Test
+    void anyOrderSpacesOrCommas() {
+        PortOptions want = new PortOptions(4, 0x02_00_00_00_00_01L);
+        assertEquals(want, PortOptions.parse("ds-max=4 mac=02:00:00:00:00:01"));
+        assertEquals(want, PortOptions.parse("mac=02:00:00:00:00:01,ds-max=4"));
+        assertEquals(want, PortOptions.parse(" mac=02:00:00:00:00:01 ,  ds-max=4 "));
+        assertEquals(new PortOptions(80, MacAddress.NONE), PortOptions.parse("ds-max=80"));
+        assertEquals(new PortOptions(1, 0xAA_BB_CC_DD_EE_FEL),
+                PortOptions.parse("mac=AA:bb:CC:dd:EE:fe ds-max=1"));
+        assertEquals("ds-max=4 mac=02:00:00:00:00:01", want.toString());
+    }
+
+    @ParameterizedTest(name = "\"{0}\"")
+    @CsvSource(delimiter = '|', value = {
+        "ds-max=0                          | ds-max=0 is out of range 1..80",
+        "ds-max=81                         | ds-max=81 is out of range 1..80",
+        "ds-max=-1                         | ds-max=-1 is out of range 1..80",
+        "ds-max=four                       | ds-max=four is not a number",
+        "ds-max=                           | ds-max= is not a number",
+        "ds-max=99999999999                | ds-max=99999999999 is out of range 1..80",
+        "ds-max=4.5                        | ds-max=4.5 is not a number",
+        "mac=02:00:00:00:00                | mac=02:00:00:00:00 is not of the form xx:xx:xx:xx:xx:xx",
+        "mac=02:00:00:00:00:0g             | mac=02:00:00:00:00:0g is not of the form xx:xx:xx:xx:xx:xx",
+        "mac=02-00-00-00-00-01             | mac=02-00-00-00-00-01 is not of the form xx:xx:xx:xx:xx:xx",
+        "mac=                              | mac= is not of the form xx:xx:xx:xx:xx:xx",
+        "mac=01:00:5e:00:00:01             | mac=01:00:5e:00:00:01 is a multicast address",
+        "mac=ff:ff:ff:ff:ff:ff             | mac=ff:ff:ff:ff:ff:ff is a multicast address",
+        "speed=10                          | unknown option \"speed=10\" (expected ds-max=<1..80> or mac=<xx:xx:xx:xx:xx:xx>)",
+        "ds-max=2 DS-MAX=3                 | unknown option \"DS-MAX=3\" (expected ds-max=<1..80> or mac=<xx:xx:xx:xx:xx:xx>)",
+        "ds-max                            | malformed option \"ds-max\" (expected key=value)",
+        "=4                                | malformed option \"=4\" (expected key=value)",
+        "ds-max=2 ds-max=3                 | option \"ds-max\" given twice",
+        "mac=02:00:00:00:00:01 mac=02:00:00:00:00:02 | option \"mac\" given twice",
+    })
+    void badOptionsAreRefusedByName(String options, String message) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PortOptions.parse(options));
+        assertEquals(message, e.getMessage());
+    }
+
+    @Test
+    void macAddressesPrintAndParse() {
+        assertEquals("02:00:0a:ff:00:01", MacAddress.toString(MacAddress.parse("02:00:0A:FF:00:01")));
+        assertEquals("", MacAddress.toString(MacAddress.NONE));
+        assertEquals(true, MacAddress.isMulticast(MacAddress.BROADCAST));
+        assertEquals(false, MacAddress.isMulticast(0x02_00_00_00_00_01L));
+    }
+}
