@@ -37,6 +37,7 @@ public final class Errno {
     /** Operation not supported. */ public static final int EOPNOTSUPP = 95;
     /** Address family not supported by protocol. */ public static final int EAFNOSUPPORT = 97;
     /** Address already in use. */ public static final int EADDRINUSE = 98;
+    /** File descriptor in bad state (a TAP whose interface went away). */ public static final int EBADFD = 77;
     /** Cannot assign requested address. */ public static final int EADDRNOTAVAIL = 99;
     /** Network is down. */ public static final int ENETDOWN = 100;
     /** Software caused connection abort. */ public static final int ECONNABORTED = 103;
@@ -55,7 +56,7 @@ public final class Errno {
         String[] pairs = {
             "EPERM", "ENOENT", "ESRCH", "EINTR", "EIO", "ENXIO", "EBADF", "EAGAIN", "ENOMEM", "EACCES", "EFAULT",
             "EBUSY", "EEXIST", "ENODEV", "ENOTDIR", "EISDIR", "EINVAL", "ENFILE", "EMFILE", "ENOTTY", "EFBIG",
-            "ENOSPC", "ESPIPE", "EPIPE", "ERANGE", "ENAMETOOLONG", "ENOSYS", "ENOTSOCK", "EMSGSIZE",
+            "ENOSPC", "ESPIPE", "EPIPE", "ERANGE", "ENAMETOOLONG", "ENOSYS", "EBADFD", "ENOTSOCK", "EMSGSIZE",
             "EPROTONOSUPPORT", "EOPNOTSUPP", "EAFNOSUPPORT", "EADDRINUSE", "EADDRNOTAVAIL", "ENETDOWN",
             "ECONNABORTED", "ECONNRESET", "ENOBUFS", "EISCONN", "ENOTCONN", "ETIMEDOUT", "ECONNREFUSED", "EALREADY", "EINPROGRESS"};
         for (String name : pairs) {

@@ -8,6 +8,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import vnet.linux.Errno;
 import vnet.linux.Epoll;
 import vnet.linux.EventFd;
 import vnet.linux.LinuxException;
@@ -196,7 +197,7 @@ final class BackendBridge extends Bridge implements DataPath {
                 return;
             }
         } catch (LinuxException e) {
-            if (e.errno() == EBADFD) {
+            if (e.errno() == Errno.EBADFD) {
                 tapGone(e);
             }
             // EIO while the interface is down, EINVAL for a header the kernel refuses: the frame is lost

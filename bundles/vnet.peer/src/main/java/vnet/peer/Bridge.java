@@ -21,9 +21,6 @@ import vnet.virtio.net.FrameBuffer;
 abstract class Bridge implements AutoCloseable {
     private static final Logger LOG = System.getLogger(Bridge.class.getName());
 
-    /** EBADFD: the tun descriptor lost its interface (deleted with its network namespace); not in {@code Errno}. */
-    static final int EBADFD = 77;
-
     /** Frames moved per direction before the other direction gets its turn. */
     static final int BURST = 64;
     /** Largest Ethernet frame (with GSO) either side may hand over. */

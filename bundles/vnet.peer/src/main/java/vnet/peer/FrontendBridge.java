@@ -8,6 +8,7 @@ import java.time.Duration;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import vnet.linux.Errno;
 import vnet.linux.Epoll;
 import vnet.linux.EventFd;
 import vnet.linux.LinuxException;
@@ -269,7 +270,7 @@ final class FrontendBridge extends Bridge {
                 return;
             }
         } catch (LinuxException e) {
-            if (e.errno() == EBADFD) {
+            if (e.errno() == Errno.EBADFD) {
                 tapDead = true; // also seen by the TX thread through its own read
             }
         }

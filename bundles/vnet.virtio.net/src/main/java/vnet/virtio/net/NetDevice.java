@@ -237,7 +237,8 @@ public final class NetDevice {
     /**
      * Writes a header and frame into the receive queue; visible to the driver after {@link #flushRx()}. The header
      * is adapted to the driver's features: {@code num_buffers} set, a partial checksum completed in {@code frame}
-     * when the driver lacks GUEST_CSUM (so {@code frame} may be modified), DATA_VALID kept only with GUEST_CSUM.
+     * when the driver lacks GUEST_CSUM (so {@code frame} is modified when the frame is delivered; a dropped frame is
+     * left as it was, so it can be retried), DATA_VALID kept only with GUEST_CSUM.
      *
      * @param header the frame's header as the sender gave it; not modified
      * @param frame the frame's buffer
@@ -246,11 +247,21 @@ public final class NetDevice {
      * @return buffers used (&gt; 0), or a negative {@code DROP_*} reason (counted in {@link #stats()})
      */
     public int deliverToRx(VirtioNetHeader header, MutableDirectBuffer frame, int offset, int length) {
+        // Completing a checksum overwrites the sender's partial sum; keep it, so that a frame dropped for want of
+        // buffers still carries NEEDS_CSUM semantics and a retry computes the same checksum.
+        int field = header.csumStart() + header.csumOffset();
+        boolean completes = header.needsCsum() && (features & Features.GUEST_CSUM) == 0
+                && field >= 0 && field + 2 <= length;
+        short partial = completes ? frame.getShort(offset + field) : 0;
         int r = prepareHeader(header, frame, offset, length);
         if (r < 0) {
             return r;
         }
-        return deliver(frame, offset, null, 0, length);
+        r = deliver(frame, offset, null, 0, length);
+        if (r < 0 && completes) {
+            frame.putShort(offset + field, partial);
+        }
+        return r;
     }
 
     /**

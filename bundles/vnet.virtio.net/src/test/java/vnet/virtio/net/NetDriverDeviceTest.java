@@ -327,6 +327,29 @@ class NetDriverDeviceTest {
         }
     }
 
+    /** A frame dropped for want of buffers keeps its partial checksum, so delivering it again gives the same sum. */
+    @ParameterizedTest(name = "packed={0}")
+    @MethodSource("rings")
+    void droppedFrameKeepsPartialChecksumForRetry(boolean packed) throws Exception {
+        try (SharedPair p = SharedPair.create(packed, MRG | Features.CSUM, 16, 1536, 1, false)) {
+            FrameBuffer dev = new FrameBuffer();
+            byte[] udp = partialUdp();
+            dev.set(udp, 0, udp.length);
+            dev.header().flags(VirtioNetHeader.F_NEEDS_CSUM).csumStart(34).csumOffset(6);
+            assertEquals(NetDevice.DROP_NO_BUFFER, p.device.deliverToRx(dev), "no receive buffers posted yet");
+            assertArrayEquals(udp, dev.toByteArray(), "the partial sum is still there");
+            p.driver.postRxBuffers();
+            p.driver.kickRx();
+            assertEquals(1, p.device.deliverToRx(dev));
+            p.device.flushRx();
+            FrameBuffer in = new FrameBuffer();
+            assertEquals(udp.length, p.driver.receive(in));
+            byte[] got = in.toByteArray();
+            assertEquals((byte) 0xF8, got[40]);
+            assertEquals((byte) 0x6C, got[41]);
+        }
+    }
+
     @ParameterizedTest(name = "packed={0}")
     @MethodSource("rings")
     void passesPartialChecksumToDriverWithGuestCsum(boolean packed) throws Exception {
