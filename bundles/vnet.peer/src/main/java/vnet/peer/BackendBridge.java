@@ -227,11 +227,7 @@ final class BackendBridge extends Bridge implements DataPath {
             }
             int r = net.deliverToRx(tapHeaderIn, fromTap, tapHeader, heldLength);
             if (r == NetDevice.DROP_NO_BUFFER) {
-                if (tapHeaderIn.needsCsum() && (net.features() & Features.GUEST_CSUM) == 0) {
-                    // NetDevice completed the checksum in fromTap already: do not complete it twice
-                    tapHeaderIn.flags(tapHeaderIn.flags() & ~VirtioNetHeader.F_NEEDS_CSUM);
-                }
-                break; // keep it until the guest posts buffers
+                break; // keep it (partial checksum intact) until the guest posts buffers
             }
             holding = false;
             frames++;
