@@ -1,0 +1,72 @@
+package vnet.systemtest;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import vnet.testing.WorkDir;
+
+/**
+ * vnet in a real Apache Karaf 4.4.10 on JDK 17: {@code feature:repo-add} the build's features.xml,
+ * {@code feature:install vnet vnet-shell}; a p2p link and a port from {@code etc/*.cfg} files, a second port
+ * from the {@code vnet:} commands; both sockets exist and {@code vnet:list} shows them.
+ */
+@Tag("real-peer")
+class KarafFeatureTest {
+
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void featureInstallsAndPortsComeUpFromEtcAndFromCommands() throws Exception {
+        try (WorkDir dir = WorkDir.create("vnet-karaf-")) {
+            Path run = dir.resolve("run");
+            try (Karaf karaf = Karaf.unpack(dir.path(), run).start()) {
+                String added = karaf.client("feature:repo-add " + Build.featuresXml().toUri());
+                assertFalse(added.contains("Error"), added);
+                String installed = karaf.client("feature:install vnet vnet-shell", Duration.ofMinutes(5));
+                assertFalse(installed.contains("Error"), installed + "\n" + karaf.log());
+                String features = karaf.client("feature:list -i");
+                assertTrue(Pattern.compile("(?m)^vnet +\\|.*\\| Started").matcher(features).find()
+                        && Pattern.compile("(?m)^vnet-shell +\\|.*\\| Started").matcher(features).find(), features);
+
+                Files.writeString(karaf.etc().resolve("vnet.p2p-kl.cfg"), "name = kl\npoll = 0\n");
+                Files.writeString(karaf.etc().resolve("vnet.port-kla.cfg"),
+                        "link = kl\nname = a\noptions = ds-max=4 mac=02:00:00:00:20:01\n");
+                Path a = run.resolve("kl/a.sock");
+                await(a, Duration.ofSeconds(90), karaf);
+
+                String created = karaf.client("vnet:create port kl b mac=02:00:00:00:20:02");
+                assertTrue(created.contains("created port kl/b"), created + "\n" + karaf.log());
+                assertTrue(created.contains("-device virtio-net-pci,netdev=vnet-b,vectors=0"), created);
+                await(run.resolve("kl/b.sock"), Duration.ofSeconds(30), karaf);
+
+                String list = karaf.client("vnet:list");
+                assertTrue(list.contains("p2p link kl"), list);
+                assertTrue(list.contains("port a") && list.contains(a.toString()), list);
+                assertTrue(list.contains("port b") && list.contains(run.resolve("kl/b.sock").toString()), list);
+
+                String error = karaf.client("vnet:create port nolink x");
+                assertTrue(error.contains("no p2p link or switch \"nolink\""), error);
+                assertFalse(error.contains("\tat "), "no stack trace: " + error);
+            }
+        }
+    }
+
+    private static void await(Path file, Duration limit, Karaf karaf) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!Files.exists(file)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(file + " did not appear within " + limit + "\n" + karaf.log());
+            }
+            Thread.sleep(250);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Boots two tiny Linux guests (QEMU, TCG) on the default p2p link of a running vnet
+# (java -jar runtime/target/vnet.jar): guest b (192.0.2.2) waits, guest a (192.0.2.1) pings it
+# 5 times and prints "VNET-RESULT ping sent=5 received=5". QEMU gets the arguments vnet prints.
+# The guest (a Debian cloud kernel + busybox) is built once by the project's build-guest.sh,
+# which also installs qemu-system-x86 with apt-get (run as root).
+#   VNET_RUNTIME_DIR  vnet's runtime directory (default /tmp/vnet, as vnet's vnet.runtime.dir)
+#   VNET_GUEST_DIR    where the guest image is kept (default /var/tmp/vnet-guest)
+set -euo pipefail
+RUN=${VNET_RUNTIME_DIR:-/tmp/vnet}
+IMG=${VNET_GUEST_DIR:-/var/tmp/vnet-guest}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+bash "$ROOT/bundles/vnet.testing/src/main/resources/vnet/testing/build-guest.sh" "$IMG" >&2
+for p in a b; do
+    [[ -S $RUN/default/$p.sock ]] || { echo "no $RUN/default/$p.sock: is vnet running (java -jar runtime/target/vnet.jar)?" >&2; exit 1; }
+done
+
+guest() { # name mac kernel-args...
+    local name=$1 mac=$2
+    shift 2
+    timeout --signal=KILL 300 qemu-system-x86_64 -name "$name" -accel tcg -nographic -nodefaults -no-user-config \
+        -serial stdio -no-reboot -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.gz" \
+        -append "console=ttyS0 panic=-1 acpi=off quiet vnet.name=$name vnet.deadline=240 $*" \
+        -m 256M -object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
+        -chardev "socket,id=vnet-$name-chr,path=$RUN/default/$name.sock,reconnect=1" \
+        -netdev "vhost-user,id=vnet-$name,chardev=vnet-$name-chr" \
+        -device "virtio-net-pci,netdev=vnet-$name,vectors=0,romfile=,mac=$mac"
+}
+
+LOG_B=$(mktemp /tmp/vnet-guest-b.XXXXXX.log)
+guest b 02:00:00:00:00:02 vnet.ip=192.0.2.2/24 vnet.mode=wait vnet.wait=120 > "$LOG_B" 2>&1 &
+B=$!
+trap 'kill $B 2>/dev/null || true' EXIT
+echo "guest b: 192.0.2.2 on $RUN/default/b.sock (console: $LOG_B)" >&2
+echo "guest a: 192.0.2.1 on $RUN/default/a.sock, pinging 192.0.2.2" >&2
+guest a 02:00:00:00:00:01 vnet.ip=192.0.2.1/24 vnet.mode=ping vnet.peer=192.0.2.2 vnet.count=5 2>&1 \
+    | grep --line-buffered -E 'VNET-(READY|RESULT|ERROR)'
