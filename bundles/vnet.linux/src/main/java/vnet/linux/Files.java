@@ -56,12 +56,8 @@ public final class Files {
             if (n == 0) {
                 return remaining == 0 ? 0 : -1;
             }
-            int errno = Errno.last();
-            if (errno == Errno.EAGAIN) {
+            if (!retry("read")) {
                 return 0;
-            }
-            if (errno != Errno.EINTR) {
-                throw new LinuxException("read", errno);
             }
         }
     }
@@ -82,12 +78,8 @@ public final class Files {
                 buffer.position(buffer.position() + (int) n);
                 return (int) n;
             }
-            int errno = Errno.last();
-            if (errno == Errno.EAGAIN) {
+            if (!retry("write")) {
                 return 0;
-            }
-            if (errno != Errno.EINTR) {
-                throw new LinuxException("write", errno);
             }
         }
     }
@@ -106,12 +98,8 @@ public final class Files {
             if (n == 0) {
                 return length == 0 ? 0 : -1;
             }
-            int errno = Errno.last();
-            if (errno == Errno.EAGAIN) {
+            if (!retry("read")) {
                 return 0;
-            }
-            if (errno != Errno.EINTR) {
-                throw new LinuxException("read", errno);
             }
         }
     }
@@ -127,14 +115,25 @@ public final class Files {
             if (n >= 0) {
                 return (int) n;
             }
-            int errno = Errno.last();
-            if (errno == Errno.EAGAIN) {
+            if (!retry("write")) {
                 return 0;
             }
-            if (errno != Errno.EINTR) {
-                throw new LinuxException("write", errno);
-            }
         }
+    }
+
+    /**
+     * After a failed {@code op}: true to try again (EINTR), false if a non-blocking descriptor cannot move bytes
+     * now (EAGAIN); any other errno is thrown.
+     */
+    private static boolean retry(String op) throws LinuxException {
+        int errno = Errno.last();
+        if (errno == Errno.EAGAIN) {
+            return false;
+        }
+        if (errno != Errno.EINTR) {
+            throw new LinuxException(op, errno);
+        }
+        return true;
     }
 
     /** Removes {@code path} ({@code unlink(2)}). */

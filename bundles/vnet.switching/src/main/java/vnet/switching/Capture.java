@@ -85,14 +85,11 @@ final class Capture implements AutoCloseable {
     /** Data path: captures {@code length} bytes of {@code chain}'s readable part from {@code offset}. */
     void record(DescriptorChain chain, int offset, int length) {
         int snap = Math.min(length, SNAPLEN);
-        int index = ring.tryClaim(MSG_FRAME, RECORD_META + snap);
+        int index = claim(length, snap);
         if (index < 0) {
-            dropped++;
             return;
         }
         AtomicBuffer b = ring.buffer();
-        b.putLong(index, epochOffsetNanos + System.nanoTime());
-        b.putInt(index + 8, length);
         int got = chain.read(offset, b, index + RECORD_META, snap);
         if (got < snap) {
             b.setMemory(index + RECORD_META + got, snap - got, (byte) 0);
@@ -103,16 +100,29 @@ final class Capture implements AutoCloseable {
     /** Data path: captures {@code length} bytes of {@code frame} from {@code offset}. */
     void record(DirectBuffer frame, int offset, int length) {
         int snap = Math.min(length, SNAPLEN);
+        int index = claim(length, snap);
+        if (index < 0) {
+            return;
+        }
+        ring.buffer().putBytes(index + RECORD_META, frame, offset, snap);
+        ring.commit(index);
+    }
+
+    /**
+     * Claims a record for {@code snap} bytes of a {@code length}-byte frame and writes its timestamp and original
+     * length; returns its index, for the caller to fill in the bytes and commit, or -1 (counted as dropped) if the
+     * ring is full.
+     */
+    private int claim(int length, int snap) {
         int index = ring.tryClaim(MSG_FRAME, RECORD_META + snap);
         if (index < 0) {
             dropped++;
-            return;
+            return -1;
         }
         AtomicBuffer b = ring.buffer();
         b.putLong(index, epochOffsetNanos + System.nanoTime());
         b.putInt(index + 8, length);
-        b.putBytes(index + RECORD_META, frame, offset, snap);
-        ring.commit(index);
+        return index;
     }
 
     private void drainLoop() {

@@ -172,4 +172,19 @@ abstract class DeviceQueueBase implements DeviceQueue {
         markBroken(why);
         return false;
     }
+
+    /**
+     * For {@code pushUsed}: whether {@code id} may be written, i.e. the queue is active and the id below the queue
+     * size; an invalid id marks the queue broken.
+     */
+    final boolean canPushUsed(int id) {
+        if (!active) {
+            return false;
+        }
+        if (id < 0 || id >= size) {
+            markBroken("device pushed invalid id " + id);
+            return false;
+        }
+        return true;
+    }
 }

@@ -1,6 +1,11 @@
 package vnet.virtqueue;
 
-/** Construction checks and broken state shared by the split and packed drivers. Package-private. */
+import vnet.virtqueue.internal.Mem;
+
+/**
+ * Construction checks, buffer accounting, the checks before an add, reset and broken state shared by the split and
+ * packed drivers. Package-private; the ring writes and reads live in the subclasses.
+ */
 abstract class DriverQueueBase implements DriverQueue {
     final GuestMemory memory;
     final RingLayout layout;
@@ -9,6 +14,16 @@ abstract class DriverQueueBase implements DriverQueue {
     final boolean eventIdx;
     final boolean indirectAllowed;
     final long indirectHva;
+    /** Bytes from one buffer id's indirect table to the next. */
+    final long indirectStride;
+    /** Ring descriptors free: taken by the add methods here, given back by the subclasses' {@code pollUsed}. */
+    int numFree;
+    /** Buffers added and not yet harvested: counted like {@link #numFree}. */
+    int inFlight;
+    /** Set by the subclasses' {@code pollUsed}. */
+    int usedLength;
+    /** Whether used buffer notifications are asked for (set by the subclasses' enable/disableInterrupts). */
+    boolean interrupts = true;
     private String reason;
 
     DriverQueueBase(GuestMemory memory, RingLayout layout, long features) {
@@ -24,6 +39,7 @@ abstract class DriverQueueBase implements DriverQueue {
         } else {
             indirectHva = GuestMemory.NO_ADDRESS;
         }
+        indirectStride = (long) layout.indirectEntries() * Descriptor.SIZE;
     }
 
     /** Translates a part of the layout, which must lie inside one region. */
@@ -78,10 +94,84 @@ abstract class DriverQueueBase implements DriverQueue {
     }
 
     @Override
+    public final void reset() {
+        resetRing();
+        numFree = size;
+        inFlight = 0;
+        usedLength = 0;
+        interrupts = true;
+        reason = null;
+        Mem.fullFence();
+    }
+
+    /** Zeroes the ring memory and resets the subclass's indexes and free list, for {@link #reset()}. */
+    abstract void resetRing();
+
+    @Override
+    public final int freeDescriptors() {
+        return numFree;
+    }
+
+    @Override
+    public final int inFlight() {
+        return inFlight;
+    }
+
+    @Override
+    public final int usedLength() {
+        return usedLength;
+    }
+
+    @Override
+    public final int add(long[] addresses, int[] lengths, int readable, int writable) {
+        checkCounts(addresses, lengths, readable, writable, size);
+        int n = readable + writable;
+        if (isBroken() || numFree < n) {
+            return NONE;
+        }
+        numFree -= n;
+        inFlight++;
+        return addChain(addresses, lengths, readable, n);
+    }
+
+    @Override
+    public final int addIndirect(long[] addresses, int[] lengths, int readable, int writable) {
+        checkCounts(addresses, lengths, readable, writable, Integer.MAX_VALUE);
+        int n = readable + writable;
+        checkIndirect(n);
+        if (isBroken() || numFree < 1) {
+            return NONE;
+        }
+        numFree -= 1;
+        inFlight++;
+        return addIndirectChain(addresses, lengths, readable, n);
+    }
+
+    @Override
     public final int add(long address, int length, boolean writable) {
+        if (isBroken() || numFree < 1) {
+            return NONE;
+        }
+        numFree -= 1;
+        inFlight++;
         return addOne(address, length, writable);
     }
 
+    /*
+     * The add methods' ring writes, called once the counts are checked and the buffer's ring descriptors are
+     * counted as taken (they cannot fail): each returns the buffer id.
+     */
+
+    /** Writes a chain of {@code n} direct descriptors, the first {@code readable} device-readable. */
+    abstract int addChain(long[] addresses, int[] lengths, int readable, int n);
+
+    /**
+     * Writes an indirect table of {@code n} elements, the first {@code readable} device-readable, and the ring
+     * descriptor pointing to it.
+     */
+    abstract int addIndirectChain(long[] addresses, int[] lengths, int readable, int n);
+
+    /** Writes one descriptor. */
     abstract int addOne(long address, int length, boolean writable);
 
     @Override
@@ -99,9 +189,5 @@ abstract class DriverQueueBase implements DriverQueue {
             reason = why;
         }
         return NONE;
-    }
-
-    final void clearBroken() {
-        reason = null;
     }
 }

@@ -6,10 +6,8 @@ import static vnet.virtqueue.internal.Mem.getU16;
 import static vnet.virtqueue.internal.Mem.getU16Acquire;
 import static vnet.virtqueue.internal.Mem.putI32;
 import static vnet.virtqueue.internal.Mem.putU16;
-import static vnet.virtqueue.internal.Mem.putU16Release;
 
 import vnet.virtqueue.internal.Mem;
-import vnet.virtqueue.internal.RingMath;
 
 /**
  * Device side of a packed virtqueue (VIRTIO 1.2 §2.8): reads available descriptors from the descriptor ring and
@@ -120,13 +118,8 @@ public final class PackedVirtqueue extends DeviceQueueBase {
 
     @Override
     public void setLastAvailIndex(int index) {
-        int pos = index & 0x7fff;
-        if (pos >= size) {
-            throw new IllegalArgumentException("packed ring offset " + pos + " >= queue size " + size);
-        }
-        lastAvail = pos;
-        availWrap = (index & 0x8000) != 0;
-        usedPos = pos;
+        rewind(index);
+        usedPos = lastAvail;
         usedWrap = availWrap;
         activated();
     }
@@ -259,11 +252,7 @@ public final class PackedVirtqueue extends DeviceQueueBase {
 
     @Override
     public void pushUsed(int id, int writtenLength) {
-        if (!active) {
-            return;
-        }
-        if (id < 0 || id >= size) {
-            markBroken("device pushed invalid id " + id);
+        if (!canPushUsed(id)) {
             return;
         }
         if (pendingCount == size) {
@@ -291,11 +280,7 @@ public final class PackedVirtqueue extends DeviceQueueBase {
         if (!active || c == 0) {
             return;
         }
-        Mem.storeFence();
-        for (int i = c - 1; i > 0; i--) {
-            putU16(descHva + (long) Descriptor.SIZE * pendingPos[i] + Descriptor.PACKED_FLAGS, pendingFlags[i]);
-        }
-        putU16Release(descHva + (long) Descriptor.SIZE * pendingPos[0] + Descriptor.PACKED_FLAGS, pendingFlags[0]);
+        PackedRing.publishFlags(descHva, pendingPos, pendingFlags, c);
         pendingCount = 0;
         unsignalled = Math.min(unsignalled + pendingSlots, size);
         pendingSlots = 0;
@@ -314,16 +299,7 @@ public final class PackedVirtqueue extends DeviceQueueBase {
         }
         unsignalled = 0;
         Mem.fullFence();
-        int snapshot = getI32(driverEventHva);
-        int offWrap = snapshot & 0xffff;
-        int flags = (snapshot >>> 16) & 0x3;
-        if (flags != EventSuppression.FLAGS_DESC || !eventIdx) {
-            return flags != EventSuppression.FLAGS_DISABLE;
-        }
-        if (k >= size) {
-            return true;
-        }
-        return RingMath.needEventPacked(offWrap, publishedPos, publishedWrap, k, size);
+        return PackedRing.wantsEvent(driverEventHva, eventIdx, k, publishedPos, publishedWrap, size);
     }
 
     @Override
@@ -331,13 +307,7 @@ public final class PackedVirtqueue extends DeviceQueueBase {
         if (!active) {
             return false;
         }
-        if (eventIdx) {
-            putU16(deviceEventHva + EventSuppression.OFF_WRAP, lastAvailIndex());
-            Mem.storeFence();
-            putU16(deviceEventHva + EventSuppression.FLAGS, EventSuppression.FLAGS_DESC);
-        } else {
-            putU16(deviceEventHva + EventSuppression.FLAGS, EventSuppression.FLAGS_ENABLE);
-        }
+        PackedRing.enableEvents(deviceEventHva, eventIdx, lastAvailIndex());
         Mem.fullFence();
         return hasAvailable();
     }

@@ -6,10 +6,8 @@ import static vnet.virtqueue.internal.Mem.getU16Acquire;
 import static vnet.virtqueue.internal.Mem.putI32;
 import static vnet.virtqueue.internal.Mem.putI64;
 import static vnet.virtqueue.internal.Mem.putU16;
-import static vnet.virtqueue.internal.Mem.putU16Release;
 
 import vnet.virtqueue.internal.Mem;
-import vnet.virtqueue.internal.RingMath;
 
 /**
  * Driver side of a packed virtqueue (§2.8): writes available descriptors (the first of each buffer's last, after
@@ -21,7 +19,6 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
     private final long descHva;
     private final long driverEventHva;
     private final long deviceEventHva;
-    private final long indirectStride;
     private final int[] freeIds;
     private final int[] descriptors;
     private final boolean[] inUse;
@@ -29,15 +26,11 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
     private final int[] pendingFlags;
     private int pendingCount;
     private int freeTop;
-    private int numFree;
-    private int inFlight;
     private int nextAvail;
     private boolean availWrap;
     private int lastUsed;
     private boolean usedWrap;
     private int unkicked;
-    private int usedLength;
-    private boolean interrupts = true;
 
     /**
      * A driver over a packed {@code layout} in {@code memory}; zeroes the ring and event structures.
@@ -52,7 +45,6 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
         descHva = hva(layout.descTable(), Descriptor.tableSize(size), "descriptor ring");
         driverEventHva = hva(layout.driverArea(), EventSuppression.SIZE, "driver event suppression");
         deviceEventHva = hva(layout.deviceArea(), EventSuppression.SIZE, "device event suppression");
-        indirectStride = (long) layout.indirectEntries() * Descriptor.SIZE;
         freeIds = new int[size];
         descriptors = new int[size];
         inUse = new boolean[size];
@@ -67,7 +59,7 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
     }
 
     @Override
-    public void reset() {
+    void resetRing() {
         Mem.fill(descHva, Descriptor.tableSize(size), (byte) 0);
         Mem.fill(driverEventHva, EventSuppression.SIZE, (byte) 0);
         Mem.fill(deviceEventHva, EventSuppression.SIZE, (byte) 0);
@@ -76,28 +68,12 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
             inUse[i] = false;
         }
         freeTop = size;
-        numFree = size;
-        inFlight = 0;
         pendingCount = 0;
         nextAvail = 0;
         availWrap = true;
         lastUsed = 0;
         usedWrap = true;
         unkicked = 0;
-        usedLength = 0;
-        interrupts = true;
-        clearBroken();
-        Mem.fullFence();
-    }
-
-    @Override
-    public int freeDescriptors() {
-        return numFree;
-    }
-
-    @Override
-    public int inFlight() {
-        return inFlight;
     }
 
     private int availFlags() {
@@ -125,12 +101,7 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
     }
 
     @Override
-    public int add(long[] addresses, int[] lengths, int readable, int writable) {
-        checkCounts(addresses, lengths, readable, writable, size);
-        int n = readable + writable;
-        if (isBroken() || numFree < n) {
-            return NONE;
-        }
+    int addChain(long[] addresses, int[] lengths, int readable, int n) {
         int id = freeIds[--freeTop];
         for (int i = 0; i < n; i++) {
             put(addresses[i], lengths[i], id,
@@ -140,13 +111,7 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
     }
 
     @Override
-    public int addIndirect(long[] addresses, int[] lengths, int readable, int writable) {
-        checkCounts(addresses, lengths, readable, writable, Integer.MAX_VALUE);
-        int n = readable + writable;
-        checkIndirect(n);
-        if (isBroken() || numFree < 1) {
-            return NONE;
-        }
+    int addIndirectChain(long[] addresses, int[] lengths, int readable, int n) {
         int id = freeIds[--freeTop];
         long table = indirectHva + indirectStride * id;
         for (int i = 0; i < n; i++) {
@@ -162,9 +127,6 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
 
     @Override
     int addOne(long address, int length, boolean writable) {
-        if (isBroken() || numFree < 1) {
-            return NONE;
-        }
         int id = freeIds[--freeTop];
         put(address, length, id, writable ? Descriptor.F_WRITE : 0, true);
         return enqueue(id, 1);
@@ -173,8 +135,6 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
     private int enqueue(int id, int n) {
         descriptors[id] = n;
         inUse[id] = true;
-        numFree -= n;
-        inFlight++;
         unkicked += n;
         return id;
     }
@@ -185,11 +145,7 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
         if (c == 0) {
             return;
         }
-        Mem.storeFence();
-        for (int i = c - 1; i > 0; i--) {
-            putU16(descHva + (long) Descriptor.SIZE * pendingPos[i] + Descriptor.PACKED_FLAGS, pendingFlags[i]);
-        }
-        putU16Release(descHva + (long) Descriptor.SIZE * pendingPos[0] + Descriptor.PACKED_FLAGS, pendingFlags[0]);
+        PackedRing.publishFlags(descHva, pendingPos, pendingFlags, c);
         pendingCount = 0;
     }
 
@@ -202,15 +158,7 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
         }
         unkicked = 0;
         Mem.fullFence();
-        int snapshot = getI32(deviceEventHva);
-        int flags = (snapshot >>> 16) & 0x3;
-        if (flags != EventSuppression.FLAGS_DESC || !eventIdx) {
-            return flags != EventSuppression.FLAGS_DISABLE;
-        }
-        if (k >= size) {
-            return true;
-        }
-        return RingMath.needEventPacked(snapshot & 0xffff, nextAvail, availWrap, k, size);
+        return PackedRing.wantsEvent(deviceEventHva, eventIdx, k, nextAvail, availWrap, size);
     }
 
     private boolean isUsed(int flags) {
@@ -249,26 +197,20 @@ public final class PackedVirtqueueDriver extends DriverQueueBase {
         inFlight--;
         usedLength = len;
         if (eventIdx && interrupts) {
-            putU16(driverEventHva + EventSuppression.OFF_WRAP, lastUsed | (usedWrap ? 1 << 15 : 0));
+            putU16(driverEventHva + EventSuppression.OFF_WRAP, usedOffWrap());
         }
         return id;
     }
 
-    @Override
-    public int usedLength() {
-        return usedLength;
+    /** The next used position as an event suppression {@code off_wrap}. */
+    private int usedOffWrap() {
+        return lastUsed | (usedWrap ? 1 << 15 : 0);
     }
 
     @Override
     public boolean enableInterrupts() {
         interrupts = true;
-        if (eventIdx) {
-            putU16(driverEventHva + EventSuppression.OFF_WRAP, lastUsed | (usedWrap ? 1 << 15 : 0));
-            Mem.storeFence();
-            putU16(driverEventHva + EventSuppression.FLAGS, EventSuppression.FLAGS_DESC);
-        } else {
-            putU16(driverEventHva + EventSuppression.FLAGS, EventSuppression.FLAGS_ENABLE);
-        }
+        PackedRing.enableEvents(driverEventHva, eventIdx, usedOffWrap());
         Mem.fullFence();
         return hasUsed();
     }

@@ -228,11 +228,7 @@ public final class SplitVirtqueue extends DeviceQueueBase {
 
     @Override
     public void pushUsed(int id, int writtenLength) {
-        if (!active) {
-            return;
-        }
-        if (id < 0 || id >= size) {
-            markBroken("device pushed invalid id " + id);
+        if (!canPushUsed(id)) {
             return;
         }
         long e = usedHva + UsedRing.RING + (long) UsedRing.ELEM_SIZE * (usedIdx & mask);

@@ -21,19 +21,14 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
     private final long descHva;
     private final long availHva;
     private final long usedHva;
-    private final long indirectStride;
     private final int[] freeNext;
     private final int[] chainLength;
     private final boolean[] inUse;
     private int freeHead;
-    private int numFree;
-    private int inFlight;
     private int availIdx;
     private int publishedAvail;
     private int kickedAvail;
     private int lastUsed;
-    private int usedLength;
-    private boolean interrupts = true;
 
     /**
      * A driver over a split {@code layout} in {@code memory}; zeroes the rings.
@@ -49,7 +44,6 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
         descHva = hva(layout.descTable(), Descriptor.tableSize(size), "descriptor table");
         availHva = hva(layout.driverArea(), AvailRing.sizeOf(size), "available ring");
         usedHva = hva(layout.deviceArea(), UsedRing.sizeOf(size), "used ring");
-        indirectStride = (long) layout.indirectEntries() * Descriptor.SIZE;
         freeNext = new int[size];
         chainLength = new int[size];
         inUse = new boolean[size];
@@ -62,7 +56,7 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
     }
 
     @Override
-    public void reset() {
+    void resetRing() {
         Mem.fill(descHva, Descriptor.tableSize(size), (byte) 0);
         Mem.fill(availHva, AvailRing.sizeOf(size), (byte) 0);
         Mem.fill(usedHva, UsedRing.sizeOf(size), (byte) 0);
@@ -71,35 +65,14 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
             inUse[i] = false;
         }
         freeHead = 0;
-        numFree = size;
-        inFlight = 0;
         availIdx = 0;
         publishedAvail = 0;
         kickedAvail = 0;
         lastUsed = 0;
-        usedLength = 0;
-        interrupts = true;
-        clearBroken();
-        Mem.fullFence();
     }
 
     @Override
-    public int freeDescriptors() {
-        return numFree;
-    }
-
-    @Override
-    public int inFlight() {
-        return inFlight;
-    }
-
-    @Override
-    public int add(long[] addresses, int[] lengths, int readable, int writable) {
-        checkCounts(addresses, lengths, readable, writable, size);
-        int n = readable + writable;
-        if (isBroken() || numFree < n) {
-            return NONE;
-        }
+    int addChain(long[] addresses, int[] lengths, int readable, int n) {
         int head = freeHead;
         int idx = head;
         for (int i = 0; i < n; i++) {
@@ -116,18 +89,11 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
                 idx = next;
             }
         }
-        numFree -= n;
         return enqueue(head, n);
     }
 
     @Override
-    public int addIndirect(long[] addresses, int[] lengths, int readable, int writable) {
-        checkCounts(addresses, lengths, readable, writable, Integer.MAX_VALUE);
-        int n = readable + writable;
-        checkIndirect(n);
-        if (isBroken() || numFree < 1) {
-            return NONE;
-        }
+    int addIndirectChain(long[] addresses, int[] lengths, int readable, int n) {
         int head = freeHead;
         freeHead = freeNext[head];
         long table = indirectHva + indirectStride * head;
@@ -144,7 +110,6 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
         putI32(d + Descriptor.LEN, n * Descriptor.SIZE);
         putU16(d + Descriptor.SPLIT_FLAGS, Descriptor.F_INDIRECT);
         putU16(d + Descriptor.SPLIT_NEXT, 0);
-        numFree -= 1;
         return enqueue(head, 1);
     }
 
@@ -154,9 +119,6 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
 
     @Override
     int addOne(long address, int length, boolean writable) {
-        if (isBroken() || numFree < 1) {
-            return NONE;
-        }
         int head = freeHead;
         freeHead = freeNext[head];
         long d = descHva + (long) Descriptor.SIZE * head;
@@ -164,14 +126,12 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
         putI32(d + Descriptor.LEN, length);
         putU16(d + Descriptor.SPLIT_FLAGS, writable ? Descriptor.F_WRITE : 0);
         putU16(d + Descriptor.SPLIT_NEXT, 0);
-        numFree -= 1;
         return enqueue(head, 1);
     }
 
     private int enqueue(int head, int descriptors) {
         chainLength[head] = descriptors;
         inUse[head] = true;
-        inFlight++;
         putU16(availHva + AvailRing.RING + 2L * (availIdx & mask), head);
         availIdx = (availIdx + 1) & 0xffff;
         return head;
@@ -239,11 +199,6 @@ public final class SplitVirtqueueDriver extends DriverQueueBase {
             putU16(availHva + AvailRing.usedEventOffset(size), lastUsed);
         }
         return id;
-    }
-
-    @Override
-    public int usedLength() {
-        return usedLength;
     }
 
     @Override
