@@ -112,6 +112,18 @@ final class BackendBridge extends Bridge implements DataPath {
         return port.device() != null;
     }
 
+    @Override
+    int virtioHeaderSize() {
+        DeviceSnapshot d = port.device();
+        return d == null ? 0 : d.headerSize();
+    }
+
+    @Override
+    long virtioFeatures() {
+        DeviceSnapshot d = port.device();
+        return d == null ? 0 : d.features();
+    }
+
     // ---- the thread ---------------------------------------------------------------------------------------------
 
     @Override

@@ -96,6 +96,12 @@ abstract class Bridge implements AutoCloseable {
     /** Whether the virtio side has a running device (a guest connected, or the vnet port reached). */
     abstract boolean isConnected();
 
+    /** The virtio_net_hdr size of the virtio side now, or 0 while not connected (or where no header is seen). */
+    abstract int virtioHeaderSize();
+
+    /** The virtio features negotiated with the guest or port now, or 0 while not connected (or where unseen). */
+    abstract long virtioFeatures();
+
     /** The TX thread's kernel thread id (0 before it ran). */
     final int txThreadId() {
         return txThreadId;

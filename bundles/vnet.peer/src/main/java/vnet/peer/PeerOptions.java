@@ -17,7 +17,11 @@ import java.util.Objects;
  * one; every other option belongs to the current host peer. Each host peer must end up with exactly one of:
  * <ul>
  * <li>{@code peer=path}: the vhost-user socket of the vnet port to attach to; the host peer is the vhost-user
- * front-end (the driver side) there;</li>
+ * front-end (the driver side) there. A value containing '/' is a socket path (write {@code ./name.sock} for one in the
+ * working directory);</li>
+ * <li>{@code peer=<link>:<port>}: a value without '/' names a port of a vnet switch or p2p link, e.g.
+ * {@code peer=sw:hp}; the host peer attaches in-process to that port's in-framework ({@code inproc}) transport as its
+ * driver. Both names are 1..64 letters, digits, '.', '_' or '-', as vnet.switching names are; exactly one ':';</li>
  * <li>{@code bind=path}: where this host peer listens for a guest's vhost-user front-end (QEMU connects to it, no
  * switch between); the host peer is the vhost-user back-end (the device side).</li>
  * </ul>
@@ -28,14 +32,17 @@ import java.util.Objects;
  * (-20 highest .. 19 lowest) of the peer's TX thread. Any other key, a repeated key, or a malformed value is
  * refused with a {@link PeerOptionException} naming the bad part.
  *
- * @param peer     the vnet port's socket path, or null (then {@code bind} is set)
- * @param bind     the socket path this host peer listens at, or null (then {@code peer} is set)
+ * @param peer     the vnet port's socket path, or null (then {@code peerPort} or {@code bind} is set)
+ * @param bind     the socket path this host peer listens at, or null (then {@code peer} or {@code peerPort} is set)
  * @param mac      the TAP interface's MAC address (48 bits), or {@link #NO_MAC}
  * @param name     the interface name prefix
  * @param legacy   10-byte virtio_net_hdr (no {@code num_buffers}) instead of 12
  * @param priority the TX thread's nice value, or null to leave it as inherited
+ * @param peerPort the vnet switch or link port of {@code peer=<link>:<port>}, or null (then {@code peer} or
+ *                 {@code bind} is set)
  */
-public record PeerOptions(Path peer, Path bind, long mac, String name, boolean legacy, Integer priority) {
+public record PeerOptions(Path peer, Path bind, long mac, String name, boolean legacy, Integer priority,
+        SwitchPort peerPort) {
     /** The interface name prefix when {@code name=} is not given (QNX's default). */
     public static final String DEFAULT_NAME = "vp";
     /** {@link #mac()} when {@code mac=} is not given. */
@@ -53,8 +60,9 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
 
     /** Checks the combination (the parser reports bad input before this, with the part that was written). */
     public PeerOptions {
-        if ((peer == null) == (bind == null)) {
-            throw new IllegalArgumentException("exactly one of peer and bind must be set: peer=" + peer + ", bind=" + bind);
+        if ((peer != null ? 1 : 0) + (peerPort != null ? 1 : 0) + (bind != null ? 1 : 0) != 1) {
+            throw new IllegalArgumentException("exactly one of peer (a path), peerPort and bind must be set: peer=" + peer
+                    + ", peerPort=" + peerPort + ", bind=" + bind);
         }
         Objects.requireNonNull(name, "name");
         if (mac != NO_MAC && (mac < 0 || mac > 0xFFFF_FFFF_FFFFL)) {
@@ -65,9 +73,19 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
         }
     }
 
+    /** Options with a socket path ({@code peer}) or a bind path, as before switch ports: {@code peerPort} is null. */
+    public PeerOptions(Path peer, Path bind, long mac, String name, boolean legacy, Integer priority) {
+        this(peer, bind, mac, name, legacy, priority, null);
+    }
+
     /** A host peer that attaches to the vnet port at {@code socket} (as its vhost-user front-end), with defaults. */
     public static PeerOptions peer(Path socket) {
         return new PeerOptions(socket, null, NO_MAC, DEFAULT_NAME, false, null);
+    }
+
+    /** A host peer that attaches in-process to the vnet switch or link port {@code port}, with defaults. */
+    public static PeerOptions peer(SwitchPort port) {
+        return new PeerOptions(null, null, NO_MAC, DEFAULT_NAME, false, null, port);
     }
 
     /** A host peer that listens at {@code socket} for a guest's vhost-user front-end, with defaults. */
@@ -75,9 +93,22 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
         return new PeerOptions(null, socket, NO_MAC, DEFAULT_NAME, false, null);
     }
 
-    /** Whether this peer is a vhost-user back-end listening at {@link #bind()} (else a front-end to {@link #peer()}). */
+    /**
+     * Whether this peer is a vhost-user back-end listening at {@link #bind()} (else it attaches to {@link #peer()} or
+     * {@link #peerPort()}).
+     */
     public boolean isBind() {
         return bind != null;
+    }
+
+    /** Whether this peer attaches in-process to a switch or link port ({@code peer=<link>:<port>}, {@link #peerPort()}). */
+    public boolean isSwitchPort() {
+        return peerPort != null;
+    }
+
+    /** What {@code peer=} or {@code bind=} says: the socket path, {@code link:port}, or the bind path. */
+    public String target() {
+        return peer != null ? peer.toString() : peerPort != null ? peerPort.toString() : bind.toString();
     }
 
     /** The virtio_net_hdr size on the TAP: 10 with {@code legacy}, else 12. */
@@ -100,7 +131,7 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
     /** This options' QNX string, in canonical order. */
     public String toOptionString() {
         StringBuilder sb = new StringBuilder();
-        sb.append(peer != null ? "peer=" + peer : "bind=" + bind);
+        sb.append(bind != null ? "bind=" : "peer=").append(target());
         if (mac != NO_MAC) {
             sb.append(",mac=").append(String.format("%012x", mac));
         }
@@ -175,14 +206,19 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
                 case "peer" -> {
                     current = new Group(groups.size() + 1);
                     groups.add(current);
-                    current.peer = socketPath(part, key, value);
+                    String v = requireValue(part, key, value, "peer=path or peer=<link>:<port>");
+                    if (v.indexOf('/') >= 0) {
+                        current.peer = socketPath(part, key, v);
+                    } else {
+                        current.peerPort = switchPort(part, v);
+                    }
                 }
                 case "bind" -> {
                     if (current == null || current.bind != null) {
                         current = new Group(groups.size() + 1);
                         groups.add(current);
                     }
-                    current.bind = socketPath(part, key, value);
+                    current.bind = socketPath(part, key, requireValue(part, key, value, "bind=path"));
                 }
                 case "mac", "name", "priority", "legacy" -> {
                     if (current == null) {
@@ -207,6 +243,7 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
         final int number;
         final List<String> parts = new ArrayList<>();
         Path peer;
+        SwitchPort peerPort;
         Path bind;
         long mac = NO_MAC;
         String name;
@@ -242,15 +279,17 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
 
         PeerOptions build() {
             String text = String.join(",", parts);
-            if (peer == null && bind == null) {
+            boolean hasPeer = peer != null || peerPort != null;
+            if (!hasPeer && bind == null) {
                 throw new PeerOptionException(text, "host peer " + number + " (\"" + text
                         + "\") has neither peer=path nor bind=path");
             }
-            if (peer != null && bind != null) {
-                throw new PeerOptionException(text, "host peer " + number + " has both peer=" + peer + " and bind=" + bind
+            if (hasPeer && bind != null) {
+                throw new PeerOptionException(text, "host peer " + number + " has both peer="
+                        + (peer != null ? peer : peerPort) + " and bind=" + bind
                         + ": it attaches to a vnet port (peer=) or waits for a guest's vhost-user front-end (bind=), not both");
             }
-            return new PeerOptions(peer, bind, mac, name == null ? DEFAULT_NAME : name, legacy, priority);
+            return new PeerOptions(peer, bind, mac, name == null ? DEFAULT_NAME : name, legacy, priority, peerPort);
         }
     }
 
@@ -261,8 +300,7 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
         return value;
     }
 
-    private static Path socketPath(String part, String key, String value) {
-        String v = requireValue(part, key, value, key + "=path");
+    private static Path socketPath(String part, String key, String v) {
         int bytes = v.getBytes(StandardCharsets.UTF_8).length;
         if (bytes > MAX_SOCKET_PATH) {
             throw new PeerOptionException(part, key + "=" + v + ": a Unix socket path has at most " + MAX_SOCKET_PATH
@@ -272,6 +310,37 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
             throw new PeerOptionException(part, key + "=: a path may not contain a NUL character");
         }
         return Path.of(v);
+    }
+
+    /** {@code <link>:<port>}: a {@code peer=} value without '/'. */
+    private static SwitchPort switchPort(String part, String v) {
+        String form = " (peer=<link>:<port>, e.g. peer=sw:hp)";
+        int colon = v.indexOf(':');
+        if (colon < 0) {
+            throw new PeerOptionException(part, part + " is neither a socket path (a path contains '/', e.g. peer=./" + v
+                    + ") nor a switch port" + form);
+        }
+        if (v.indexOf(':', colon + 1) >= 0) {
+            throw new PeerOptionException(part, part + ": a switch port has one ':' between the switch or link name and "
+                    + "the port name" + form);
+        }
+        String link = v.substring(0, colon);
+        String port = v.substring(colon + 1);
+        if (link.isEmpty()) {
+            throw new PeerOptionException(part, part + ": the switch or link name before ':' is empty" + form);
+        }
+        if (port.isEmpty()) {
+            throw new PeerOptionException(part, part + ": the port name after ':' is empty" + form);
+        }
+        if (!SwitchPort.isName(link)) {
+            throw new PeerOptionException(part, part + ": the switch or link name \"" + link + "\" is not a valid name "
+                    + "(1..64 letters, digits, '.', '_', '-')");
+        }
+        if (!SwitchPort.isName(port)) {
+            throw new PeerOptionException(part, part + ": the port name \"" + port + "\" is not a valid name "
+                    + "(1..64 letters, digits, '.', '_', '-')");
+        }
+        return new SwitchPort(link, port);
     }
 
     private static long parseMac(String part, String v) {

@@ -45,7 +45,9 @@ class FelixHostPeerTest {
     /** Bundles to install, by Bundle-SymbolicName, in start order. */
     private static final List<String> BUNDLES = List.of("org.osgi.util.function", "org.osgi.util.promise",
             "org.osgi.service.component", "org.apache.felix.scr", "org.apache.felix.configadmin", "com.sun.jna",
-            "org.agrona.core", "vnet.linux", "vnet.virtqueue", "vnet.virtio.net", "vnet.transport.shm", "vnet.peer");
+            "org.agrona.core", "vnet.linux", "vnet.virtqueue", "vnet.virtio.net", "vnet.transport.shm", "vnet.switching",
+            "vnet.peer");
+    private static final long GUEST_MAC = 0x020000000202L;
 
     @Test
     void factoryConfigurationsAddAndRemoveHostPeers() throws Exception {
@@ -122,6 +124,112 @@ class FelixHostPeerTest {
                 fw.waitForStop(10_000);
             }
         }
+    }
+
+    /**
+     * {@code peer=sw:hp}: the host peer's configuration comes first and its TAP waits unattached; once switch {@code sw}
+     * and its inproc port {@code hp} are configured, the peer attaches (taking the port's MAC) and the host pings a Java
+     * guest on the switch's vhost-user port {@code g}. The port's configuration deleted: the peer waits; created again:
+     * it re-attaches. The transport's bundle stopped: the peer waits; started again: it re-attaches.
+     */
+    @Test
+    void aSwitchPortPeerAttachesOnceTheInprocPortExists() throws Exception {
+        try (WorkDir dir = WorkDir.create("vnet-peer-felix-"); NetNamespace ns = NetNamespace.create()) {
+            Framework fw = new Felix(Map.of(Constants.FRAMEWORK_STORAGE, dir.resolve("felix").toString(),
+                    Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT,
+                    Constants.FRAMEWORK_SYSTEMPACKAGES_EXTRA, "sun.misc"));
+            fw.start();
+            JavaGuest guest = null;
+            try {
+                BundleContext ctx = fw.getBundleContext();
+                List<Bundle> installed = new ArrayList<>();
+                for (String bsn : BUNDLES) {
+                    installed.add(ctx.installBundle(location(bsn)));
+                }
+                for (Bundle b : installed) {
+                    b.start();
+                }
+                Bundle cm = bundle(ctx, "org.apache.felix.configadmin");
+                Object configAdmin = await(() -> service(ctx, "org.osgi.service.cm.ConfigurationAdmin"), "ConfigurationAdmin");
+                Class<?> caType = cm.loadClass("org.osgi.service.cm.ConfigurationAdmin");
+                Class<?> configType = cm.loadClass("org.osgi.service.cm.Configuration");
+                Method create = caType.getMethod("createFactoryConfiguration", String.class, String.class);
+                Method update = configType.getMethod("update", Dictionary.class);
+
+                update.invoke(create.invoke(configAdmin, "vnet.peer", "?"), props("options", "peer=sw:hp,name=vpsw", "index", 0));
+                await(() -> NetNamespace.rootHasLink("vpsw0") ? Boolean.TRUE : null, "interface vpsw0");
+                ns.moveLink("vpsw0");
+                ns.configure("vpsw0", "192.0.2.1/24");
+                Object status = await(() -> service(ctx, "vnet.peer.PeerStatus"), "the PeerStatus service");
+                Thread.sleep(500);
+                assertEquals(false, call(status, "isConnected"), "no inproc port sw:hp yet");
+
+                update.invoke(create.invoke(configAdmin, "vnet.switch", "?"), props("name", "sw", "runtime.dir", dir.path().toString()));
+                update.invoke(create.invoke(configAdmin, "vnet.port", "?"), props("link", "sw", "name", "g"));
+                Dictionary<String, Object> hpProps = props("link", "sw", "name", "hp", "transport", "inproc",
+                        "options", "mac=02:00:00:00:0b:01");
+                Object hp = create.invoke(configAdmin, "vnet.port", "?");
+                update.invoke(hp, hpProps);
+                awaitConnected(status, true, "attached to the inproc port once it is configured");
+                assertEquals("02:00:00:00:0b:01", ns.exec("cat", "/sys/class/net/vpsw0/address").trim(),
+                        "the TAP takes the port's mac=");
+                guest = pingGuest(ns, dir.resolve("sw/g.sock"), null);
+
+                // The port's configuration deleted and created again.
+                configType.getMethod("delete").invoke(hp);
+                awaitConnected(status, false, "the port's deletion is seen");
+                update.invoke(create.invoke(configAdmin, "vnet.port", "?"), hpProps);
+                awaitConnected(status, true, "re-attached to the new port");
+                guest = pingGuest(ns, dir.resolve("sw/g.sock"), guest);
+
+                // The inproc transport's bundle stopped and started (port g goes and comes too).
+                Bundle shm = bundle(ctx, "vnet.transport.shm");
+                shm.stop();
+                awaitConnected(status, false, "the transport's stopping is seen");
+                guest.close();
+                guest = null;
+                shm.start();
+                awaitConnected(status, true, "re-attached once the transport is back");
+                guest = pingGuest(ns, dir.resolve("sw/g.sock"), null);
+                assertEquals("vpsw0", call(status, "interfaceName"));
+            } finally {
+                if (guest != null) {
+                    guest.close();
+                }
+                fw.stop();
+                fw.waitForStop(10_000);
+            }
+            assertFalse(ns.hasLink("vpsw0"), "the interface goes with the framework");
+        }
+    }
+
+    /** Connects a new Java guest (192.0.2.2) to {@code socket} (closing {@code old} first) and pings it from the namespace. */
+    private static JavaGuest pingGuest(NetNamespace ns, Path socket, JavaGuest old) throws Exception {
+        if (old != null) {
+            old.close();
+        }
+        JavaGuest guest = JavaGuest.connect(socket, HostPeerTapTest.guestOptions(false), GUEST_MAC, "192.0.2.2");
+        NetNamespace.Ping ping = ns.ping("192.0.2.2", 3, "0.2");
+        assertEquals(3, ping.received(), () -> ping.output() + "\n" + guest);
+        return guest;
+    }
+
+    private static void awaitConnected(Object status, boolean connected, String what) throws InterruptedException {
+        await(() -> {
+            try {
+                return call(status, "isConnected").equals(connected) ? Boolean.TRUE : null;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, what);
+    }
+
+    private static Dictionary<String, Object> props(Object... keysAndValues) {
+        Dictionary<String, Object> d = new Hashtable<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            d.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return d;
     }
 
     // ---- helpers ------------------------------------------------------------------------------------------------

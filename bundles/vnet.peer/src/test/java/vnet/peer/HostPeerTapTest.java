@@ -20,9 +20,16 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import vnet.peer.internal.HostPeerComponent;
+import vnet.switching.FabricSettings;
 import vnet.switching.P2pLink;
+import vnet.switching.PortDefinition;
+import vnet.switching.PortOptions;
+import vnet.switching.Switch;
 import vnet.testing.WorkDir;
+import vnet.transport.shm.DevicePort;
 import vnet.transport.shm.PortSettings;
+import vnet.transport.shm.PortSpec;
+import vnet.transport.shm.inproc.internal.InprocTransport;
 import vnet.transport.shm.vhost.VhostUserFrontend;
 import vnet.transport.shm.vhost.VhostUserPort;
 import vnet.virtio.net.Features;
@@ -148,6 +155,64 @@ class HostPeerTapTest {
         }
     }
 
+    /**
+     * {@code peer=sw:hp}: a vnet switch with a vhost-user port {@code g} (the Java guest) and an inproc port {@code hp}
+     * (mac= set); the host peer attaches to {@code hp} in-process through a resolver over the inproc transport, takes
+     * the port's MAC, and the host pings the guest through the switch. The port goes away (detached and closed): the
+     * peer waits; a new {@code hp} comes: the peer attaches again and the ping works again.
+     */
+    @ParameterizedTest(name = "legacy={0}")
+    @ValueSource(booleans = {false, true})
+    void hostPingsAGuestOnASwitchThroughAnInprocPort(boolean legacy) throws Exception {
+        InprocTransport inproc = new InprocTransport();
+        InprocPortResolver resolver = p -> inproc.port(p.link() + "/" + p.port());
+        PortOptions hpOptions = PortOptions.parse("mac=02:00:00:00:0a:01");
+        try (WorkDir dir = WorkDir.create("vnet-peer-");
+                NetNamespace ns = NetNamespace.create();
+                Switch sw = new Switch("sw", FabricSettings.defaults().withRuntimeDir(dir.path()))) {
+            VhostUserPort g = VhostUserPort.listen("g", dir.resolve("g.sock"), sw.portSettings(PortOptions.DEFAULTS));
+            DevicePort[] hp = {null};
+            try (g; HostPeer peer = HostPeer.start(PeerOptions.parseOne("peer=sw:hp,priority=5" + (legacy ? ",legacy" : "")),
+                    -1, resolver)) {
+                sw.attach(PortDefinition.of("g", PortOptions.DEFAULTS), g);
+                String vp = peer.interfaceName();
+                ns.moveLink(vp);
+                ns.configure(vp, "192.0.2.1/24");
+                assertEquals(5, niceOf(peer.txThreadId()), "priority= is the TX thread's nice value");
+                Thread.sleep(300);
+                assertFalse(peer.isConnected(), "no port hp yet");
+                assertEquals("no inproc port sw:hp (yet)", peer.lastError());
+                for (int round = 0; round < 2; round++) {
+                    // the inproc port's socket path only tells the transport its link (sw), as the port component's does
+                    hp[0] = inproc.open(new PortSpec("hp", sw.portSettings(hpOptions), sw.runtimeDir().resolve("hp.sock"), false));
+                    sw.attach(PortDefinition.of("hp", hpOptions), hp[0]);
+                    try (JavaGuest guest = JavaGuest.connect(g.socketPath(), guestOptions(false), GUEST_MAC, "192.0.2.2")) {
+                        int r = round;
+                        await(peer::isConnected, "attached to sw:hp, round " + round);
+                        assertEquals("02:00:00:00:0a:01", ns.exec("cat", "/sys/class/net/" + vp + "/address").trim(),
+                                "without mac= the TAP takes the port's mac=");
+                        assertEquals(legacy ? 10 : 12, peer.tapHeaderSize());
+                        assertEquals(0, peer.tapOffloads(), "the in-framework endpoint takes no offloads");
+                        NetNamespace.Ping ping = ns.ping("192.0.2.2", 5, "0.2");
+                        assertEquals(5, ping.received(), () -> "round " + r + ": " + ping.output() + "\n" + peer + "\n"
+                                + guest + "\n" + sw.stats("hp"));
+                        assertTrue(peer.stats().toVirtio() >= 5 && peer.stats().toTap() >= 5, peer::toString);
+                    }
+                    // the port goes away (its configuration deleted): the peer's endpoint closes, it waits
+                    sw.detach("hp");
+                    hp[0].close();
+                    hp[0] = null;
+                    await(() -> !peer.isConnected(), "the port's going away is seen, round " + round);
+                    assertEquals(null, inproc.port("sw/hp"));
+                }
+            } finally {
+                if (hp[0] != null) {
+                    hp[0].close();
+                }
+            }
+        }
+    }
+
     @Test
     void aPeerWaitsForItsPortAndReconnects() throws Exception {
         try (WorkDir dir = WorkDir.create("vnet-peer-");
@@ -207,8 +272,9 @@ class HostPeerTapTest {
     @Test
     void aDeletedNamespaceTakesTheInterfaceAndTheThreadsStayAsleep() throws Exception {
         try (WorkDir dir = WorkDir.create("vnet-peer-")) {
-            for (String mode : new String[] {"bind", "peer"}) {
-                HostPeer peer = HostPeer.start(PeerOptions.parseOne(mode + "=" + dir.resolve(mode + ".sock")), -1);
+            for (String mode : new String[] {"bind", "peer", "inproc"}) {
+                HostPeer peer = mode.equals("inproc") ? HostPeer.start(PeerOptions.parseOne("peer=sw:none"), -1, p -> null)
+                        : HostPeer.start(PeerOptions.parseOne(mode + "=" + dir.resolve(mode + ".sock")), -1);
                 try {
                     try (NetNamespace ns = NetNamespace.create()) {
                         ns.moveLink(peer.interfaceName());

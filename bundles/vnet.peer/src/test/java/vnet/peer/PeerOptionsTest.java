@@ -109,7 +109,8 @@ class PeerOptionsTest {
         // missing peer or bind
         "mac=020000000001,legacy | mac=020000000001,legacy | host peer 1 (\"mac=020000000001,legacy\") has neither peer=path nor bind=path",
         "legacy,peer=/a | legacy | host peer 1 (\"legacy\") has neither peer=path nor bind=path",
-        "peer= | peer= | option \"peer=\" needs a value: peer=path",
+        "peer= | peer= | option \"peer=\" needs a value: peer=path or peer=<link>:<port>",
+        "peer | peer | option \"peer\" needs a value: peer=path or peer=<link>:<port>",
         "bind | bind | option \"bind\" needs a value: bind=path",
         "`` | `` | no host peer: the options are empty (a host peer starts with peer=path or bind=path)",
         // both
@@ -124,11 +125,76 @@ class PeerOptionsTest {
         "peer=/a,,legacy | `` | empty option at position 2 of \"peer=/a,,legacy\" (two commas in a row, or a comma at an end)",
         "peer=/a, | `` | empty option at position 2 of \"peer=/a,\" (two commas in a row, or a comma at an end)",
         "peer=/a,legacy=1 | legacy=1 | option \"legacy=1\": legacy takes no value",
+        // peer=<link>:<port> (a value without '/')
+        "peer=:hp | peer=:hp | peer=:hp: the switch or link name before ':' is empty (peer=<link>:<port>, e.g. peer=sw:hp)",
+        "peer=: | peer=: | peer=:: the switch or link name before ':' is empty (peer=<link>:<port>, e.g. peer=sw:hp)",
+        "peer=sw: | peer=sw: | peer=sw:: the port name after ':' is empty (peer=<link>:<port>, e.g. peer=sw:hp)",
+        "peer=sw:h:p | peer=sw:h:p | peer=sw:h:p: a switch port has one ':' between the switch or link name and the port name (peer=<link>:<port>, e.g. peer=sw:hp)",
+        "peer=s w:hp | peer=s w:hp | peer=s w:hp: the switch or link name \"s w\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=sw\\1:hp | peer=sw\\1:hp | peer=sw\\1:hp: the switch or link name \"sw\\1\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=..:hp | peer=..:hp | peer=..:hp: the switch or link name \"..\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=sw:h%p | peer=sw:h%p | peer=sw:h%p: the port name \"h%p\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=sw:hp*,legacy | peer=sw:hp* | peer=sw:hp*: the port name \"hp*\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=sw:(hp) | peer=sw:(hp) | peer=sw:(hp): the port name \"(hp)\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=sw:. | peer=sw:. | peer=sw:.: the port name \".\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=sw:h\u00e9 | peer=sw:h\u00e9 | peer=sw:h\u00e9: the port name \"h\u00e9\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=hp.sock | peer=hp.sock | peer=hp.sock is neither a socket path (a path contains '/', e.g. peer=./hp.sock) nor a switch port (peer=<link>:<port>, e.g. peer=sw:hp)",
+        "peer=sw:hp,bind=/b | peer=sw:hp,bind=/b | host peer 1 has both peer=sw:hp and bind=/b: it attaches to a vnet port (peer=) or waits for a guest's vhost-user front-end (bind=), not both",
     })
     void refusedWithAnExactMessage(String options, String part, String message) {
         PeerOptionException e = assertThrows(PeerOptionException.class, () -> PeerOptions.parse(options));
         assertEquals(message, e.getMessage());
         assertEquals(part, e.part());
+    }
+
+    @Test
+    void aPeerValueWithoutSlashIsASwitchPort() {
+        PeerOptions o = PeerOptions.parseOne("peer=sw:hp,mac=020000000042,name=vps,legacy,priority=-5");
+        assertEquals(new SwitchPort("sw", "hp"), o.peerPort());
+        assertTrue(o.isSwitchPort());
+        assertFalse(o.isBind());
+        assertNull(o.peer());
+        assertNull(o.bind());
+        assertEquals("sw:hp", o.target());
+        assertEquals(new PeerOptions(null, null, 0x020000000042L, "vps", true, -5, new SwitchPort("sw", "hp")), o);
+        assertEquals("peer=sw:hp,mac=020000000042,name=vps,legacy,priority=-5", o.toOptionString());
+        assertEquals(o, PeerOptions.parseOne(o.toOptionString()));
+        assertEquals(PeerOptions.peer(new SwitchPort("Lab-1.a_b", "host.peer-0")), PeerOptions.parseOne("peer=Lab-1.a_b:host.peer-0"));
+        String longest = "n".repeat(64);
+        assertEquals(new SwitchPort(longest, longest), PeerOptions.parseOne("peer=" + longest + ":" + longest).peerPort());
+        PeerOptionException e = assertThrows(PeerOptionException.class, () -> PeerOptions.parse("peer=" + longest + "n:hp"));
+        assertEquals("peer=" + longest + "n:hp: the switch or link name \"" + longest + "n\" is not a valid name (1..64 letters, "
+                + "digits, '.', '_', '-')", e.getMessage());
+        // several host peers of both forms in one string
+        assertEquals(List.of(PeerOptions.peer(new SwitchPort("sw", "a")), PeerOptions.peer(Path.of("/run/b.sock"))),
+                PeerOptions.parse("peer=sw:a,peer=/run/b.sock"));
+    }
+
+    @Test
+    void aPeerValueWithSlashIsASocketPath() {
+        assertEquals(PeerOptions.peer(Path.of("/run/vnet/sw:hp.sock")), PeerOptions.parseOne("peer=/run/vnet/sw:hp.sock"));
+        assertEquals(PeerOptions.peer(Path.of("./hp.sock")), PeerOptions.parseOne("peer=./hp.sock"));
+        assertEquals(PeerOptions.peer(Path.of("sw/hp")), PeerOptions.parseOne("peer=sw/hp"));
+        assertFalse(PeerOptions.parseOne("peer=./hp.sock").isSwitchPort());
+        // bind= is always a path
+        assertEquals(PeerOptions.bind(Path.of("sw:hp")), PeerOptions.parseOne("bind=sw:hp"));
+    }
+
+    /** Without a resolver (plain Java, no framework) a switch port cannot be found: refused before any TAP is made. */
+    @Test
+    void aSwitchPortNeedsAResolver() {
+        String message = "peer=sw:hp names a switch port, which a host peer reaches only in-process: as a vnet.peer "
+                + "configuration in the OSGi framework, or through an InprocPortResolver given to HostPeer.start; here "
+                + "give the port's socket path instead (a path contains '/')";
+        PeerOptionException e = assertThrows(PeerOptionException.class,
+                () -> HostPeer.start(PeerOptions.parseOne("peer=sw:hp,name=vpnone"), -1));
+        assertEquals(message, e.getMessage());
+        assertEquals("peer=sw:hp", e.part());
+        e = assertThrows(PeerOptionException.class, () -> HostPeer.startAll("bind=/nonexistent/x.sock,peer=sw:hp"));
+        assertEquals(message, e.getMessage());
+        e = assertThrows(PeerOptionException.class,
+                () -> new vnet.peer.internal.HostPeerComponent(HostPeerTapTest.config("peer=sw:hp", -1)));
+        assertEquals(message, e.getMessage());
     }
 
     @Test

@@ -86,7 +86,7 @@ public final class VnetCommands {
             + "   vnet:create p2p <name> [-p us] [-s size] [-d dataspace,...]\n"
             + "   vnet:create switch <name> [-p us] [-s size] [-d dataspace,...] [--max-ports n] [--mac-aging s] [--mac-table-size n]\n"
             + "   vnet:create port <link> <name> [ds-max=<1..80>] [mac=<xx:xx:xx:xx:xx:xx>] [--transport t] [--socket path] [--client] [--vlan v] [--monitor]\n"
-            + "   vnet:create peer peer=<port socket>|bind=<socket>[,mac=<xxxxxxxxxxxx>][,name=<prefix>][,legacy][,priority=<n>]")
+            + "   vnet:create peer peer=<port socket>|peer=<link>:<port>|bind=<socket>[,mac=<xxxxxxxxxxxx>][,name=<prefix>][,legacy][,priority=<n>]")
     public void create(
             @Descriptor("p2p/switch: poll mode, poll interval in microseconds (L4Re --poll); default 0 = guest notifications")
             @Parameter(names = {"-p", "--poll"}, absentValue = "-1") long poll,
@@ -306,22 +306,20 @@ public final class VnetCommands {
 
     private void createPeer(String[] args) throws InterruptedException {
         if (args.length != 1) {
-            throw new IllegalArgumentException("usage: vnet:create peer peer=<socket>|bind=<socket>[,mac=<xxxxxxxxxxxx>][,name=<prefix>]"
-                    + "[,legacy][,priority=<n>] (one argument, no spaces)");
+            throw new IllegalArgumentException("usage: vnet:create peer peer=<socket>|peer=<link>:<port>|bind=<socket>"
+                    + "[,mac=<xxxxxxxxxxxx>][,name=<prefix>][,legacy][,priority=<n>] (one argument, no spaces)");
         }
         PeerOptions parsed = PeerOptions.parseOne(args[0].trim());
         for (Configuration c : configs.peers()) {
             PeerOptions other = parsedOrNull(c);
-            if (other != null && (java.util.Objects.equals(other.peer(), parsed.peer()) && parsed.peer() != null
-                    || java.util.Objects.equals(other.bind(), parsed.bind()) && parsed.bind() != null)) {
-                throw new IllegalArgumentException("a host peer of " + (parsed.peer() != null ? "peer=" + parsed.peer()
-                        : "bind=" + parsed.bind()) + " exists already");
+            if (other != null && other.isBind() == parsed.isBind() && other.target().equals(parsed.target())) {
+                throw new IllegalArgumentException("a host peer of " + (parsed.isBind() ? "bind=" : "peer=")
+                        + parsed.target() + " exists already");
             }
         }
         Hashtable<String, Object> p = new Hashtable<>();
         p.put("options", parsed.toOptionString());
-        Path path = parsed.peer() != null ? parsed.peer() : parsed.bind();
-        String id = path.toString().replaceAll("[^A-Za-z0-9_-]", "_");
+        String id = parsed.target().replaceAll("[^A-Za-z0-9_-]", "_");
         configs.create(Configs.PEER, id, p);
         PeerStatus up = await(() -> peerStatus(parsed));
         if (up == null) {
@@ -338,13 +336,12 @@ public final class VnetCommands {
             PeerOptions o = parsedOrNull(c);
             PeerStatus s = o == null ? null : peerStatus(o);
             if (which.equals(c.getPid()) || which.equals(Configs.string(c, "options", null)) || o != null
-                    && (which.equals(String.valueOf(o.peer())) || which.equals(String.valueOf(o.bind()))
-                    || s != null && which.equals(s.interfaceName()))) {
+                    && (which.equals(o.target()) || s != null && which.equals(s.interfaceName()))) {
                 return c;
             }
         }
         throw new IllegalArgumentException("no host peer \"" + which
-                + "\" (give its interface, e.g. vp0, or its peer=/bind= path; vnet:list shows them)");
+                + "\" (give its interface, e.g. vp0, or what its peer= or bind= says; vnet:list shows them)");
     }
 
     private static PeerOptions parsedOrNull(Configuration c) {

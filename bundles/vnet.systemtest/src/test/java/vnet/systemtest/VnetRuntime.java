@@ -31,7 +31,19 @@ final class VnetRuntime implements AutoCloseable {
      * @param jvmArgs    more JVM arguments, e.g. {@code -Dvnet.default=false}
      */
     static VnetRuntime start(Path workDir, Path runtimeDir, String... jvmArgs) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Build.java()));
+        return startIn(null, workDir, runtimeDir, jvmArgs);
+    }
+
+    /**
+     * Starts the runtime inside network namespace {@code netns} ({@code ip netns exec}, which keeps the PID), so the
+     * interfaces it makes (host peers' TAPs) live there; null for this process's namespace.
+     */
+    static VnetRuntime startIn(String netns, Path workDir, Path runtimeDir, String... jvmArgs) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        if (netns != null) {
+            cmd.addAll(List.of("ip", "netns", "exec", netns));
+        }
+        cmd.add(Build.java());
         cmd.addAll(List.of(jvmArgs));
         cmd.add("-Dvnet.runtime.dir=" + runtimeDir);
         cmd.add("-jar");
