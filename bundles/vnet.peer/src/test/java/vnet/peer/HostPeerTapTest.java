@@ -184,7 +184,7 @@ class HostPeerTapTest {
                 assertEquals("no inproc port sw:hp (yet)", peer.lastError());
                 for (int round = 0; round < 2; round++) {
                     // the inproc port's socket path only tells the transport its link (sw), as the port component's does
-                    hp[0] = inproc.open(new PortSpec("hp", sw.portSettings(hpOptions), sw.runtimeDir().resolve("hp.sock"), false));
+                    hp[0] = inproc.open(new PortSpec(sw.name(), "hp", sw.portSettings(hpOptions), sw.runtimeDir().resolve("hp.sock"), false));
                     sw.attach(PortDefinition.of("hp", hpOptions), hp[0]);
                     try (JavaGuest guest = JavaGuest.connect(g.socketPath(), guestOptions(false), GUEST_MAC, "192.0.2.2")) {
                         int r = round;

@@ -187,7 +187,7 @@ public final class PortComponent {
         host.checkAttach(def);
         DevicePort port;
         try {
-            port = transport.open(new PortSpec(def.name(), host.portSettings(def.options()), socket, client));
+            port = transport.open(new PortSpec(link, def.name(), host.portSettings(def.options()), socket, client));
         } catch (IOException e) {
             throw new IllegalStateException("cannot open " + def.endpoint() + ": " + e.getMessage(), e);
         }

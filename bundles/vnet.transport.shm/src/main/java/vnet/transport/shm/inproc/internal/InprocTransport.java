@@ -1,7 +1,6 @@
 package vnet.transport.shm.inproc.internal;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.Hashtable;
 import java.util.Map;
 import java.util.Set;
@@ -56,7 +55,7 @@ public final class InprocTransport implements Transport {
 
     @Override
     public DevicePort open(PortSpec spec) throws IOException {
-        String link = linkOf(spec.socket());
+        String link = spec.link();
         InprocDevicePort[] self = new InprocDevicePort[1];
         InprocDevicePort port = new InprocDevicePort(spec.name(), link, spec.settings(), () -> unregister(self[0]));
         self[0] = port;
@@ -94,17 +93,6 @@ public final class InprocTransport implements Transport {
                 // the bundle stopped first
             }
         }
-    }
-
-    /**
-     * The link a port belongs to, as the default socket path {@code <runtime.dir>/<link>/<name>.sock} says;
-     * null without a socket path.
-     */
-    static String linkOf(Path socket) {
-        if (socket == null || socket.getParent() == null || socket.getParent().getFileName() == null) {
-            return null;
-        }
-        return socket.getParent().getFileName().toString();
     }
 
     /** One view of a port per using bundle: when the bundle ungets it (stops), its endpoint is closed. */

@@ -36,7 +36,7 @@ class InprocTransportTest {
     private final VirtioNetHeader header = new VirtioNetHeader();
 
     private DevicePort open(String name) throws IOException {
-        return transport.open(new PortSpec(name, PortSettings.defaults().withMac(0x020000000001L),
+        return transport.open(new PortSpec("l1", name, PortSettings.defaults().withMac(0x020000000001L),
                 Path.of("/tmp/vnet/l1/" + name + ".sock"), false));
     }
 
