@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 
 import vnet.linux.Fd;
+import vnet.linux.Fstat;
 import vnet.linux.LinuxException;
 import vnet.linux.Mapping;
 import vnet.linux.Mman;
@@ -59,8 +60,11 @@ public final class DataspaceRegistry implements AutoCloseable {
             if (dataspaces.size() >= dsMax) {
                 throw new DataspaceException("too many dataspaces: ds-max=" + dsMax + " already registered");
             }
-            if (size <= 0 || fileOffset < 0 || guestPhysicalAddress + size - 1 < guestPhysicalAddress
-                    || userAddress + size - 1 < userAddress) {
+            // The ranges must fit what MemoryRegion accepts (non-negative, end <= Long.MAX_VALUE): a gpa or uva
+            // near 2^64 passed the old wrap check yet made GuestMemory throw IllegalArgumentException later.
+            if (size <= 0 || fileOffset < 0 || fileOffset > Long.MAX_VALUE - size
+                    || guestPhysicalAddress < 0 || guestPhysicalAddress > Long.MAX_VALUE - size
+                    || userAddress < 0 || userAddress > Long.MAX_VALUE - size) {
                 throw new DataspaceException(String.format(
                         "malformed region gpa=0x%x size=0x%x uva=0x%x offset=0x%x", guestPhysicalAddress, size, userAddress, fileOffset));
             }
@@ -69,6 +73,16 @@ public final class DataspaceRegistry implements AutoCloseable {
                     throw new DataspaceException(String.format(
                             "region gpa=0x%x size=0x%x overlaps %s", guestPhysicalAddress, size, d));
                 }
+            }
+            // Only a regular file as long as the region: a shared mapping past the end of the file maps, but the
+            // first access there is a SIGBUS that kills the JVM (or an InternalError that kills the data path).
+            Fstat stat = Fstat.of(owned);
+            if (!stat.isRegularFile()) {
+                throw new DataspaceException(String.format("dataspace file is not a regular file (mode 0%o)", stat.mode()));
+            }
+            if (stat.size() < fileOffset + size) {
+                throw new DataspaceException(String.format("region offset=0x%x size=0x%x reaches past the end of its"
+                        + " file (0x%x bytes)", fileOffset, size, stat.size()));
             }
             FileIdentity identity = FileIdentity.ofDescriptor(owned.fd());
             if (!trusted.isEmpty() && !trusted.contains(identity)) {

@@ -2,14 +2,16 @@ package vnet.transport.shm.vhost;
 
 import static vnet.transport.shm.vhost.VhostUserRequest.*;
 
+import java.io.IOException;
 import java.lang.System.Logger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 
 import vnet.linux.EventFd;
 import vnet.linux.Fd;
-import vnet.linux.LinuxException;
 import vnet.transport.shm.DataPath;
 import vnet.transport.shm.Dataspace;
 import vnet.transport.shm.DataspaceException;
@@ -512,9 +514,18 @@ public final class VhostUserBackend {
         if (m.fdCount() != 1) {
             throw new VhostUserException(what + " came with " + m.fdCount() + " file descriptors, expected 1");
         }
+        Fd fd = Fd.adopt(takeFd(m, 0));
         try {
-            return new Doorbell(EventFd.adopt(Fd.adopt(takeFd(m, 0))));
-        } catch (LinuxException e) {
+            // Only an eventfd: any other fd (a memfd, /dev/null, the socket itself) was accepted, and the data path's
+            // epoll_ctl(ADD) then failed with EPERM and killed the worker of the port. On refusal the fd is closed.
+            String target = Files.readSymbolicLink(Path.of("/proc/self/fd", Integer.toString(fd.fd()))).toString();
+            if (!target.equals("anon_inode:[eventfd]")) {
+                fd.close();
+                throw new VhostUserException(what + ": not an eventfd: " + target);
+            }
+            return new Doorbell(EventFd.adopt(fd));
+        } catch (IOException e) {
+            fd.close();
             throw new VhostUserException(what + ": not an eventfd: " + e.getMessage());
         }
     }

@@ -52,6 +52,9 @@ public final class VhostUserConnection implements Runnable, AutoCloseable {
             reason = "internal error: " + e;
             LOG.log(Level.ERROR, "vhost-user " + backend.name() + ": internal error", e);
         } finally {
+            // A message cut short inside its payload (EOFException, reset) still holds the fds that came with its
+            // header: without this they leaked, one set per such connection.
+            closeUnclaimedFds();
             backend.disconnected();
             socket.close();
         }

@@ -197,6 +197,79 @@ class BadMessagesTest {
         }, "truncated message: recvmsg: connection closed after 5 of 12 bytes of a message");
     }
 
+    // ---- regressions found by VhostUserFuzzTest -------------------------------------------------------------------
+
+    @Test
+    void regionWithGuestAddressNear2To64() throws Exception {
+        // Passed the old wrap check, then MemoryRegion threw IllegalArgumentException: "internal error".
+        expectRefused(PortSettings.defaults(), c -> {
+            try (Fd a = Memfd.create("a", 1 << 16)) {
+                c.send(VhostUserRequest.SET_FEATURES, 1, u64(Features.VERSION_1));
+                c.send(VhostUserRequest.SET_MEM_TABLE, 1, region(0xf9c928f900000000L, 1 << 16, 0x7f0000000000L, 0), a.fd());
+            }
+        }, "dataspace refused: malformed region gpa=0xf9c928f900000000");
+    }
+
+    @Test
+    void regionReachingPastTheEndOfItsFile() throws Exception {
+        // Mapped fine, but the first access past the file's end is a SIGBUS.
+        expectRefused(PortSettings.defaults(), c -> {
+            try (Fd a = Memfd.create("small", 4096)) {
+                c.send(VhostUserRequest.SET_MEM_TABLE, 1, region(0, 1 << 16, 0x7f0000000000L, 0), a.fd());
+            }
+        }, "dataspace refused: region offset=0x0 size=0x10000 reaches past the end of its file (0x1000 bytes)");
+    }
+
+    @Test
+    void regionBackedByADevice() throws Exception {
+        expectRefused(PortSettings.defaults(), c -> {
+            try (Fd a = vnet.linux.Files.open("/dev/zero", vnet.linux.Files.O_RDWR)) {
+                c.send(VhostUserRequest.SET_MEM_TABLE, 1, region(0, 1 << 16, 0x7f0000000000L, 0), a.fd());
+            }
+        }, "dataspace refused: dataspace file is not a regular file");
+    }
+
+    @Test
+    void kickThatIsNotAnEventfd() throws Exception {
+        // Was accepted; the data path's epoll_ctl(ADD) then failed with EPERM and its worker died.
+        expectRefused(PortSettings.defaults(), c -> {
+            try (Fd a = Memfd.create("not-an-eventfd", 4096)) {
+                c.send(VhostUserRequest.SET_VRING_KICK, 1, u64(0), a.fd());
+            }
+        }, "SET_VRING_KICK: not an eventfd: /memfd:not-an-eventfd");
+    }
+
+    @Test
+    void payloadCutShortDoesNotLeakTheHeadersDescriptors() throws Exception {
+        int before = openFds();
+        for (int i = 0; i < 20; i++) {
+            expectRefused(PortSettings.defaults(), c -> {
+                try (Fd a = Memfd.create("leak", 4096)) {
+                    ByteBuffer b = ByteBuffer.allocate(12 + 4).order(ByteOrder.LITTLE_ENDIAN);
+                    b.putInt(VhostUserRequest.SET_MEM_TABLE).putInt(1).putInt(40).putInt(1).flip();
+                    c.socket.sendFully(b, a.fd());
+                    c.socket.shutdown(UnixSocket.SHUT_WR);
+                }
+            }, "truncated message");
+            closeVictim();
+            victim = null;
+            victimLoop = null;
+        }
+        int after = openFds();
+        assertTrue(after < before + 10, "descriptors before " + before + ", after " + after);
+    }
+
+    private static int openFds() {
+        String[] names = new java.io.File("/proc/self/fd").list();
+        return names == null ? -1 : names.length;
+    }
+
+    /** A one-region memory table. */
+    private static byte[] region(long gpa, long size, long uva, long offset) {
+        return ByteBuffer.allocate(40).order(ByteOrder.LITTLE_ENDIAN).putInt(1).putInt(0)
+                .putLong(gpa).putLong(size).putLong(uva).putLong(offset).array();
+    }
+
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     interface Attack {
