@@ -4,9 +4,9 @@ import static vnet.transport.shm.vhost.VhostUserRequest.*;
 
 import java.io.IOException;
 import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
 
