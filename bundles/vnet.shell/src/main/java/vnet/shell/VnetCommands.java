@@ -34,6 +34,7 @@ import vnet.switching.PortStats;
 import vnet.switching.QueueState;
 import vnet.switching.VlanMode;
 import vnet.virtio.net.Features;
+import vnet.virtqueue.RingLayout;
 
 /**
  * The Gogo commands of scope {@code vnet}. What they create and remove are ConfigAdmin configurations
@@ -187,7 +188,7 @@ public final class VnetCommands {
             p.put("poll", poll);
         }
         if (size >= 0) {
-            if (size < 1 || size > 32768 || Integer.bitCount(size) != 1) {
+            if (!RingLayout.isPowerOfTwoSize(size)) {
                 throw new IllegalArgumentException("size " + size + " is not a power of 2 in 1..32768");
             }
             p.put("size", size);

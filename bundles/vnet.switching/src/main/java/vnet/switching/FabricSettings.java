@@ -8,6 +8,7 @@ import java.util.Set;
 
 import vnet.transport.shm.FileIdentity;
 import vnet.transport.shm.PortSettings;
+import vnet.virtqueue.RingLayout;
 
 /**
  * The options of a p2p link or switch as a whole, from the L4Re p2p server's command line.
@@ -28,7 +29,7 @@ public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity
             throw new IllegalArgumentException("poll=" + pollMicros
                     + " is negative: give 0 (notification mode) or a poll interval in microseconds");
         }
-        if (maxQueueSize < 1 || maxQueueSize > PortSettings.QUEUE_SIZE_MAX || Integer.bitCount(maxQueueSize) != 1) {
+        if (!RingLayout.isPowerOfTwoSize(maxQueueSize)) {
             throw new IllegalArgumentException("size=" + maxQueueSize + " is not a power of 2 in 1.."
                     + PortSettings.QUEUE_SIZE_MAX);
         }

@@ -15,7 +15,7 @@ public record PortOptions(int dsMax, long mac) {
 
     /** Checks the ranges (same messages as {@link #parse}). */
     public PortOptions {
-        if (dsMax < DataspaceRegistry.DS_MAX_MIN || dsMax > DataspaceRegistry.DS_MAX_MAX) {
+        if (!DataspaceRegistry.isValidDsMax(dsMax)) {
             throw new IllegalArgumentException("ds-max=" + dsMax + " is out of range "
                     + DataspaceRegistry.DS_MAX_MIN + ".." + DataspaceRegistry.DS_MAX_MAX);
         }
@@ -66,7 +66,7 @@ public record PortOptions(int dsMax, long mac) {
                         throw new IllegalArgumentException("ds-max=" + value + " is not a number");
                     }
                     dsMax = value.length() > 9 ? -1 : Integer.parseInt(value);
-                    if (dsMax < DataspaceRegistry.DS_MAX_MIN || dsMax > DataspaceRegistry.DS_MAX_MAX) {
+                    if (!DataspaceRegistry.isValidDsMax(dsMax)) {
                         throw new IllegalArgumentException("ds-max=" + value + " is out of range "
                                 + DataspaceRegistry.DS_MAX_MIN + ".." + DataspaceRegistry.DS_MAX_MAX);
                     }

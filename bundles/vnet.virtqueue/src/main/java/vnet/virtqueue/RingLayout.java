@@ -59,12 +59,17 @@ public final class RingLayout {
         }
     }
 
+    /** Whether {@code queueSize} is a power of 2 in 1..32768: a split queue's size, and L4Re's {@code --size} rule. */
+    public static boolean isPowerOfTwoSize(long queueSize) {
+        return queueSize >= 1 && queueSize <= MAX_QUEUE_SIZE && Long.bitCount(queueSize) == 1;
+    }
+
     /** Checks a queue size: 1..32768, and a power of 2 for split queues. */
     public static void checkSize(boolean packed, int queueSize) {
         if (queueSize < 1 || queueSize > MAX_QUEUE_SIZE) {
             throw new IllegalArgumentException("queue size must be 1..32768: " + queueSize);
         }
-        if (!packed && Integer.bitCount(queueSize) != 1) {
+        if (!packed && !isPowerOfTwoSize(queueSize)) {
             throw new IllegalArgumentException("split queue size must be a power of 2: " + queueSize);
         }
     }

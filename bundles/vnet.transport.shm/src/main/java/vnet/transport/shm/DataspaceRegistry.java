@@ -1,6 +1,5 @@
 package vnet.transport.shm;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -24,6 +23,11 @@ public final class DataspaceRegistry implements AutoCloseable {
     public static final int DS_MAX_MAX = 80;
     public static final int DS_MAX_DEFAULT = 2;
 
+    /** Whether {@code dsMax} is a valid {@code ds-max}: 1..80. */
+    public static boolean isValidDsMax(long dsMax) {
+        return dsMax >= DS_MAX_MIN && dsMax <= DS_MAX_MAX;
+    }
+
     private final int dsMax;
     private final Set<FileIdentity> trusted;
     private final List<Dataspace> dataspaces = new ArrayList<>();
@@ -33,7 +37,7 @@ public final class DataspaceRegistry implements AutoCloseable {
      * @param trusted identities of the trusted dataspaces; empty means any shared-memory file is accepted
      */
     public DataspaceRegistry(int dsMax, Set<FileIdentity> trusted) {
-        if (dsMax < DS_MAX_MIN || dsMax > DS_MAX_MAX) {
+        if (!isValidDsMax(dsMax)) {
             throw new IllegalArgumentException("ds-max=" + dsMax + " is out of range " + DS_MAX_MIN + ".." + DS_MAX_MAX);
         }
         this.dsMax = dsMax;
@@ -84,7 +88,7 @@ public final class DataspaceRegistry implements AutoCloseable {
                 throw new DataspaceException(String.format("region offset=0x%x size=0x%x reaches past the end of its"
                         + " file (0x%x bytes)", fileOffset, size, stat.size()));
             }
-            FileIdentity identity = FileIdentity.ofDescriptor(owned.fd());
+            FileIdentity identity = FileIdentity.of(stat);
             if (!trusted.isEmpty() && !trusted.contains(identity)) {
                 throw new DataspaceException("dataspace " + identity + " is not one of the trusted dataspaces");
             }
@@ -94,8 +98,6 @@ public final class DataspaceRegistry implements AutoCloseable {
             return ds;
         } catch (LinuxException e) {
             throw new DataspaceException("cannot map dataspace: " + e.getMessage());
-        } catch (IOException e) {
-            throw new DataspaceException("cannot identify dataspace file: " + e.getMessage());
         }
     }
 

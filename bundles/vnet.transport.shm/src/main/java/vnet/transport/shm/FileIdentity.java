@@ -21,7 +21,11 @@ public record FileIdentity(long device, long inode) {
 
     /** The identity of an open file descriptor of this process ({@code fstat}). */
     public static FileIdentity ofDescriptor(int fd) throws IOException {
-        Fstat stat = Fstat.of(fd);
+        return of(Fstat.of(fd));
+    }
+
+    /** The identity an {@code fstat} already gave. */
+    public static FileIdentity of(Fstat stat) {
         return new FileIdentity(stat.dev(), stat.ino());
     }
 

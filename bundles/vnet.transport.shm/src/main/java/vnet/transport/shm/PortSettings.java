@@ -3,6 +3,7 @@ package vnet.transport.shm;
 import java.util.Set;
 
 import vnet.virtio.net.Features;
+import vnet.virtqueue.RingLayout;
 
 /**
  * What a port lets its client do, from the L4Re p2p server's options: {@code ds-max} and {@code mac} per
@@ -20,18 +21,18 @@ import vnet.virtio.net.Features;
 public record PortSettings(int dsMax, long mac, int maxQueueSize, Set<FileIdentity> trusted, int maxQueuePairs,
                            long features, boolean pollMode) {
     public static final int QUEUE_SIZE_DEFAULT = 256;
-    public static final int QUEUE_SIZE_MAX = 32768;
+    public static final int QUEUE_SIZE_MAX = RingLayout.MAX_QUEUE_SIZE;
 
     /** What every vnet virtio-net port offers: VIRTIO 1.x, split or packed rings, mergeable RX buffers. */
     public static final long DEFAULT_FEATURES = Features.VERSION_1 | Features.MRG_RXBUF | Features.RING_INDIRECT_DESC
             | Features.RING_EVENT_IDX | Features.RING_PACKED;
 
     public PortSettings {
-        if (dsMax < DataspaceRegistry.DS_MAX_MIN || dsMax > DataspaceRegistry.DS_MAX_MAX) {
+        if (!DataspaceRegistry.isValidDsMax(dsMax)) {
             throw new IllegalArgumentException("ds-max=" + dsMax + " is out of range "
                     + DataspaceRegistry.DS_MAX_MIN + ".." + DataspaceRegistry.DS_MAX_MAX);
         }
-        if (maxQueueSize < 1 || maxQueueSize > QUEUE_SIZE_MAX || Integer.bitCount(maxQueueSize) != 1) {
+        if (!RingLayout.isPowerOfTwoSize(maxQueueSize)) {
             throw new IllegalArgumentException("size=" + maxQueueSize + " is not a power of 2 in 1.." + QUEUE_SIZE_MAX);
         }
         if (maxQueuePairs < 1 || maxQueuePairs > 128) {

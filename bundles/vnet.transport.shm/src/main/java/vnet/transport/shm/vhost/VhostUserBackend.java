@@ -26,6 +26,7 @@ import vnet.virtio.net.NetDevice;
 import vnet.virtio.net.VirtioNetHeader;
 import vnet.virtqueue.DeviceQueue;
 import vnet.virtqueue.GuestMemory;
+import vnet.virtqueue.RingLayout;
 
 /**
  * The device side of one vhost-user virtio-net port: one handler per request (the table is
@@ -289,7 +290,7 @@ public final class VhostUserBackend {
     }
 
     private void setVringNum(Vring v, int size) throws VhostUserException {
-        if (size < 1 || size > settings.maxQueueSize() || Integer.bitCount(size) != 1) {
+        if (!RingLayout.isPowerOfTwoSize(size) || size > settings.maxQueueSize()) {
             throw new VhostUserException("SET_VRING_NUM " + Integer.toUnsignedString(size) + " for vring " + v.index
                     + ": the queue size must be a power of 2 in 1.." + settings.maxQueueSize());
         }

@@ -111,7 +111,7 @@ public final class VhostUserFrontend implements AutoCloseable {
                           Duration timeout, Duration sendTimeout, Path memoryFile) {
         /** Checks the values. */
         public Options {
-            if (queueSize < 1 || queueSize > RingLayout.MAX_QUEUE_SIZE || Integer.bitCount(queueSize) != 1) {
+            if (!RingLayout.isPowerOfTwoSize(queueSize)) {
                 throw new IllegalArgumentException("queue size " + queueSize + " is not a power of 2 in 1..32768");
             }
             if (bufferSize < 64 || bufferSize > 65536 + 64 || bufferSize % 16 != 0) {
