@@ -66,6 +66,23 @@ public final class Fd implements AutoCloseable {
         return value;
     }
 
+    /** {@code F_SEAL_SHRINK}: the file may no longer be made smaller ({@code memfd_create(2)} seals). */
+    public static final int F_SEAL_SHRINK = 0x0002;
+    private static final int F_ADD_SEALS = 1033;
+    private static final int F_GET_SEALS = 1034;
+
+    /**
+     * Adds file seals ({@code fcntl(F_ADD_SEALS)}). Returns false where the file cannot take them (not a memfd,
+     * created without {@code MFD_ALLOW_SEALING}, or already sealed against new seals); true once they are set.
+     */
+    public boolean addSeals(int seals) {
+        if (LibC.fcntl(fd(), F_ADD_SEALS, seals) == 0) {
+            return true;
+        }
+        int got = LibC.fcntl(fd(), F_GET_SEALS, 0);
+        return got >= 0 && (got & seals) == seals;
+    }
+
     /** Sets or clears {@code O_NONBLOCK} ({@code fcntl(F_SETFL)}). */
     public void setNonBlocking(boolean nonBlocking) throws LinuxException {
         int flags = LibC.fcntl(fd(), F_GETFL, 0);

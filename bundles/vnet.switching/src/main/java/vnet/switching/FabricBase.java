@@ -43,6 +43,8 @@ abstract class FabricBase implements PortHost, AutoCloseable {
     DeviceSnapshot[] devices;
     final DescriptorChain chain = new DescriptorChain();
     final VirtioNetHeader header = new VirtioNetHeader();
+    /** Worker-owned: the port whose transmit burst is being forwarded (for memory faults in mid-frame). */
+    private PortState sending;
     /** Worker-owned: slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
@@ -57,6 +59,12 @@ abstract class FabricBase implements PortHost, AutoCloseable {
         this.slots = new PortState[maxPorts];
         this.dirty = new int[maxPorts];
         this.worker = new ForwardingWorker(name, maxPorts, this::forwardRound, settings.pollMicros());
+        worker.onFault(slot -> {
+            PortState s = slots[slot];
+            if (s != null) {
+                faulted(s);
+            }
+        });
     }
 
     /** Starts the data path; subclasses call it at the end of their constructor. */
@@ -69,6 +77,9 @@ abstract class FabricBase implements PortHost, AutoCloseable {
     private int forwardRound(DeviceSnapshot[] devices, int count) {
         this.devices = devices;
         try {
+            if (dirtyCount > 0) {
+                flushRx(); // a round cut short by a memory fault left receive buffers unpublished
+            }
             return forward(count);
         } finally {
             this.devices = null;
@@ -98,11 +109,24 @@ abstract class FabricBase implements PortHost, AutoCloseable {
                 if (c != null) {
                     c.record(chain, hdr, length);
                 }
-                onFrame(src, in.index(), hdr, length);
+                sending = src;
+                try {
+                    onFrame(src, in.index(), hdr, length);
+                } catch (InternalError e) {
+                    // A memory fault outside a delivery (see deliveryFault), or in the sender's memory: the worker
+                    // breaks the port it belongs to; if that was not the sender, its chain completes and it goes on.
+                    if (devices[src.slot] != null) {
+                        worker.fault(e);
+                    }
+                    if (devices[src.slot] == null) {
+                        flushRx(); // what reached other ports in this burst
+                        return moved + frames;
+                    }
+                }
                 net.completeTx(chain);
                 frames++;
             }
-            if (frames > 0) {
+            if (frames > 0 || net.txPending()) {
                 if (net.flushTx()) {
                     in.callTx();
                 }
@@ -130,7 +154,13 @@ abstract class FabricBase implements PortHost, AutoCloseable {
             return;
         }
         QueuePair out = rxPair(d, pair);
-        int r = out.net().deliverToRx(header, chain, offset, length);
+        int r;
+        try {
+            r = out.net().deliverToRx(header, chain, offset, length);
+        } catch (InternalError e) {
+            deliveryFault(e);
+            return;
+        }
         if (r > 0) {
             delivered(dst, out, length);
             Capture c = dst.capture;
@@ -150,7 +180,13 @@ abstract class FabricBase implements PortHost, AutoCloseable {
             return vnet.virtio.net.NetDevice.DROP_NO_BUFFER;
         }
         QueuePair out = rxPair(d, pair);
-        int r = out.net().deliverToRx(h, frame, 0, length);
+        int r;
+        try {
+            r = out.net().deliverToRx(h, frame, 0, length);
+        } catch (InternalError e) {
+            deliveryFault(e);
+            return vnet.virtio.net.NetDevice.DROP_BAD_BUFFER;
+        }
         if (r > 0) {
             delivered(dst, out, length);
             Capture c = dst.capture;
@@ -161,6 +197,19 @@ abstract class FabricBase implements PortHost, AutoCloseable {
             dst.countDrop(r);
         }
         return r;
+    }
+
+    /**
+     * A memory fault while copying a frame into a receiver: the worker breaks whichever port's memory was cut short.
+     * If it was the receiver's, the frame still goes to its other destinations; if the sender's, the frame is lost
+     * and the fault goes up to {@link #drainTx}, which ends the sender's burst.
+     */
+    private void deliveryFault(InternalError e) {
+        worker.fault(e);
+        PortState src = sending;
+        if (src != null && devices[src.slot] == null) {
+            throw e;
+        }
     }
 
     /** Whether delivering a frame with header {@code h} to {@code dst} would complete its checksum in place. */
@@ -301,6 +350,10 @@ abstract class FabricBase implements PortHost, AutoCloseable {
 
     /** Worker thread: a port entered its slot. */
     void attached(PortState state) {
+    }
+
+    /** Worker thread: a port's memory faulted; its device is out of the rounds until it publishes a new one. */
+    void faulted(PortState state) {
     }
 
     /** Worker thread: a port left its slot (flush what refers to it). */

@@ -72,6 +72,13 @@ final class ForwardingWorker implements Agent, DataPath {
     private final DevicePort[] ports;
     private final DeviceSnapshot[] devices;
     private final DeviceSnapshot[] epollDevices;
+    /** Per slot: the snapshot whose memory faulted; skipped until the port publishes another. */
+    private final DeviceSnapshot[] faulted;
+    private long faults;
+    private long lastUnattributedLogNanos;
+    private java.util.function.IntConsumer faultedSlot = slot -> { };
+    /** A fault raised in the idle strategy, handled at the start of the next round. */
+    private Throwable pendingFault;
     private final Forwarder forwarder;
     private final long pollIntervalNanos;
     private final EventFd wakeup;
@@ -93,6 +100,7 @@ final class ForwardingWorker implements Agent, DataPath {
         this.ports = new DevicePort[slots];
         this.devices = new DeviceSnapshot[slots];
         this.epollDevices = new DeviceSnapshot[slots];
+        this.faulted = new DeviceSnapshot[slots];
         this.forwarder = forwarder;
         this.pollIntervalNanos = TimeUnit.MICROSECONDS.toNanos(pollIntervalMicros);
         this.wakeup = EventFd.create();
@@ -104,7 +112,7 @@ final class ForwardingWorker implements Agent, DataPath {
         running = true;
         IdleStrategy idle = pollIntervalNanos > 0 ? new SleepingIdleStrategy(pollIntervalNanos)
                 : new BackoffIdleStrategy(10, 10, 1_000, 50_000);
-        runner = new AgentRunner(idle, e -> LOG.log(Level.ERROR, "vnet " + name + ": data path error", e), null, this);
+        runner = new AgentRunner(new FaultTolerantIdle(idle), e -> LOG.log(Level.ERROR, "vnet " + name + ": data path error", e), null, this);
         thread = AgentRunner.startOnThread(runner, r -> {
             Thread t = new Thread(r, "vnet-worker-" + name);
             t.setDaemon(true);
@@ -129,6 +137,7 @@ final class ForwardingWorker implements Agent, DataPath {
      */
     void setPort(int slot, DevicePort port) {
         ports[slot] = port;
+        faulted[slot] = null;
         int n = ports.length;
         while (n > 0 && ports[n - 1] == null) {
             n--;
@@ -172,8 +181,59 @@ final class ForwardingWorker implements Agent, DataPath {
         }
     }
 
+    /**
+     * A memory fault is not always raised where it happened: HotSpot delivers the SIGBUS of a compiled Unsafe access
+     * as an asynchronous InternalError at a later point of the thread, possibly in the idle strategy after the round.
+     * There AgentRunner would let it end the thread; keep it for the next round instead.
+     */
+    private final class FaultTolerantIdle implements IdleStrategy {
+        private final IdleStrategy delegate;
+
+        FaultTolerantIdle(IdleStrategy delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void idle(int workCount) {
+            try {
+                delegate.idle(workCount);
+            } catch (InternalError e) {
+                pendingFault = e;
+            }
+        }
+
+        @Override
+        public void idle() {
+            try {
+                delegate.idle();
+            } catch (InternalError e) {
+                pendingFault = e;
+            }
+        }
+
+        @Override
+        public void reset() {
+            delegate.reset();
+        }
+    }
+
     @Override
     public int doWork() throws LinuxException {
+        try {
+            return round();
+        } catch (LinuxException e) {
+            throw e;
+        } catch (Throwable t) { // nothing a guest does may end this thread: every port of the fabric depends on it
+            fault(t);
+            for (int i = 0; i < devices.length; i++) {
+                devices[i] = null;
+            }
+            rounds = rounds + 1;
+            return 1;
+        }
+    }
+
+    private int round() throws LinuxException {
         Command c;
         while ((c = commands.poll()) != null) {
             c.run();
@@ -183,11 +243,19 @@ final class ForwardingWorker implements Agent, DataPath {
         for (int i = 0; i < n; i++) {
             DevicePort p = ports[i];
             DeviceSnapshot d = p == null ? null : p.device();
+            if (d != null && d == faulted[i]) {
+                d = null; // its front-end is being disconnected
+            }
             devices[i] = d;
             changed |= d != epollDevices[i];
         }
         for (int i = n; i < epollDevices.length && !changed; i++) {
             changed = epollDevices[i] != null;
+        }
+        Throwable pending = pendingFault;
+        if (pending != null) {
+            pendingFault = null;
+            fault(pending);
         }
         int work = forwarder.forward(devices, n);
         if (work == 0 && pollIntervalNanos == 0) {
@@ -201,6 +269,51 @@ final class ForwardingWorker implements Agent, DataPath {
         }
         rounds = rounds + 1;
         return work;
+    }
+
+    /**
+     * After a fault in the round (a memory-access InternalError when a front-end cut its memory file short under our
+     * mapping, or a bug): finds the ports whose memory no longer holds, takes their devices out of this and later
+     * rounds and breaks their connections; the other ports go on. Called on the worker thread, also from the
+     * forwarder in mid-round (so that the frames after the faulting one still move). Returns whether a port was
+     * found to blame.
+     */
+    boolean fault(Throwable t) {
+        boolean blamed = false;
+        for (int i = 0; i < count; i++) {
+            DevicePort p = ports[i];
+            DeviceSnapshot d = devices[i] != null ? devices[i] : p == null ? null : p.device();
+            if (p == null || d == null || d == faulted[i]) {
+                continue;
+            }
+            String why = p.memoryFault();
+            if (why != null) {
+                faulted[i] = d;
+                devices[i] = null;
+                blamed = true;
+                faults++;
+                LOG.log(Level.WARNING, "vnet {0}: port {1} broken by a guest memory fault: {2}; its front-end is"
+                        + " disconnected", name, p.name(), why);
+                p.fail("guest memory fault: " + why);
+                faultedSlot.accept(i);
+            }
+        }
+        long now = System.nanoTime();
+        if (!blamed && now - lastUnattributedLogNanos > TimeUnit.SECONDS.toNanos(1)) {
+            lastUnattributedLogNanos = now;
+            LOG.log(Level.ERROR, "vnet " + name + ": data path error (no port's memory to blame); the worker goes on", t);
+        }
+        return blamed;
+    }
+
+    /** What the fabric does (on this thread) when the port in a slot was broken by a fault. Before {@link #start()}. */
+    void onFault(java.util.function.IntConsumer action) {
+        faultedSlot = action;
+    }
+
+    /** Ports broken by memory faults so far. */
+    long faults() {
+        return faults;
     }
 
     /**

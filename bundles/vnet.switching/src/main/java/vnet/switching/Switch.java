@@ -133,6 +133,12 @@ public final class Switch extends FabricBase {
     }
 
     @Override
+    void faulted(PortState state) {
+        // What was learned from a faulting port may come from garbage reads (a faulting load yields stale bytes).
+        macs.flushPort(state.slot);
+    }
+
+    @Override
     void detached(PortState state) {
         macs.flushPort(state.slot);
         collectMonitors();

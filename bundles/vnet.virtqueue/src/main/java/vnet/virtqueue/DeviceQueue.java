@@ -116,6 +116,24 @@ public interface DeviceQueue {
     void setLastAvailIndex(int index);
 
     /**
+     * Packed queues: sets the used position and wrap counter apart from the available one (vhost-user
+     * SET_VRING_BASE bits 16..31, QEMU 7+), encoded as in {@link #usedIndex()}. Split queues read it from the ring.
+     */
+    default void setUsedIndex(int index) {
+    }
+
+    /**
+     * Packed queues, once active: where the device stands according to the descriptor ring itself, encoded as in
+     * {@link #lastAvailIndex()}, or -1 if the ring does not say. A front-end cannot know after the back-end crashed
+     * (QEMU keeps its last value for packed rings), but the ring does: the device's used writes flip each
+     * descriptor's USED bit, so the used bits read W up to the device's used position and not W from there on (W
+     * its wrap counter). Split queues: -1 (their used index is in the used ring).
+     */
+    default int positionFromRing() {
+        return -1;
+    }
+
+    /**
      * Data path: moves the available position back to a value {@link #lastAvailIndex()} returned earlier, giving
      * back chains popped since then but not pushed (e.g. not enough receive buffers for a frame).
      */

@@ -18,11 +18,11 @@ import vnet.virtqueue.internal.Mem;
  * order at the device's used position, which then skips as many ring descriptors as the buffer occupied.
  *
  * <p>Checks, each of which marks the queue broken: a chain longer than N ring descriptors; a buffer id ≥ N;
- * INDIRECT without the feature, with NEXT or WRITE, after a NEXT descriptor, with a length that is zero or not a
+ * INDIRECT without the feature, with NEXT, after a NEXT descriptor, with a length that is zero or not a
  * multiple of 16, with more than {@code max(N, 1024)} entries, or a table outside memory; INDIRECT inside an
  * indirect table; a buffer outside the regions or wrapping the address space; a readable element after a
- * writable one; a part's total length above {@code Integer.MAX_VALUE}. (The spec has the device ignore WRITE on an
- * indirect descriptor; this queue is stricter. NEXT inside an indirect table is ignored, as the spec says.)
+ * writable one; a part's total length above {@code Integer.MAX_VALUE}. (WRITE on an indirect descriptor is ignored, as
+ * the spec says; NEXT inside an indirect table is ignored, as the spec says.)
  */
 public final class PackedVirtqueue extends DeviceQueueBase {
     private long descHva;
@@ -125,6 +125,51 @@ public final class PackedVirtqueue extends DeviceQueueBase {
     }
 
     @Override
+    public void setUsedIndex(int index) {
+        int pos = index & 0x7fff;
+        if (pos >= size) {
+            throw new IllegalArgumentException("packed ring used offset " + pos + " >= queue size " + size);
+        }
+        usedPos = pos;
+        usedWrap = (index & 0x8000) != 0;
+        activated();
+    }
+
+    /**
+     * One clean boundary in the descriptors' USED bits: before it they equal the device's wrap counter W (used this
+     * lap, or made available again for the next), from it on they do not (available this lap, or used last lap).
+     * Chains of several ring descriptors leave the skipped ones' bits alone, which shows as a second boundary: then
+     * the ring does not say, and -1 is returned.
+     */
+    @Override
+    public int positionFromRing() {
+        if (!isActive()) {
+            return -1;
+        }
+        boolean first = usedBit(0);
+        boolean previous = first;
+        int boundary = -1;
+        for (int i = 1; i < size; i++) {
+            boolean u = usedBit(i);
+            if (u != previous) {
+                if (boundary >= 0) {
+                    return -1;
+                }
+                boundary = i;
+                previous = u;
+            }
+        }
+        if (boundary < 0) {
+            return first ? 0 : 1 << 15; // every slot on the same side: the device is at offset 0, wrap counter !bit
+        }
+        return boundary | (first ? 1 << 15 : 0);
+    }
+
+    private boolean usedBit(int slot) {
+        return (getU16(descHva + (long) Descriptor.SIZE * slot + Descriptor.PACKED_FLAGS) & Descriptor.F_USED) != 0;
+    }
+
+    @Override
     public void rewind(int savedLastAvailIndex) {
         int pos = savedLastAvailIndex & 0x7fff;
         if (pos >= size) {
@@ -219,8 +264,9 @@ public final class PackedVirtqueue extends DeviceQueueBase {
         if (n != 1) {
             return fail("indirect descriptor inside a NEXT chain at " + lastAvail);
         }
-        if ((flags & (Descriptor.F_NEXT | Descriptor.F_WRITE)) != 0) {
-            return fail("indirect descriptor with NEXT or WRITE flag at " + lastAvail);
+        // §2.7.5.3.2 (and §2.8.19): WRITE on a descriptor that refers to an indirect table is ignored.
+        if ((flags & Descriptor.F_NEXT) != 0) {
+            return fail("indirect descriptor with NEXT flag at " + lastAvail);
         }
         if (len == 0 || (len & (Descriptor.SIZE - 1)) != 0) {
             return fail("indirect table length " + Integer.toUnsignedString(len) + " at " + lastAvail);

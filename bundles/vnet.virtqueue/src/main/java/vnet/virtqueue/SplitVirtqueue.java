@@ -18,11 +18,11 @@ import vnet.virtqueue.internal.RingMath;
  * <p>Checks, each of which marks the queue broken: available {@code idx} moving more than N past the last seen
  * position; a head or {@code next} index outside its table; a chain with more descriptors than its table (a loop)
  * or more than {@code max(N, 1024)} buffer descriptors in total (one pointing to an indirect table not counted);
- * INDIRECT without the feature, with NEXT or WRITE, inside an indirect table, with a length that is zero or not a
+ * INDIRECT without the feature, with NEXT, inside an indirect table, with a length that is zero or not a
  * multiple of 16, or a table outside memory; a buffer outside the regions or wrapping the address space; a
  * readable descriptor after a writable one; a part's total length above {@code Integer.MAX_VALUE}. Zero-length
- * descriptors are accepted and their address ignored. Note: the spec says a device MUST ignore WRITE on an indirect
- * descriptor; this queue is stricter (no known driver sets it).
+ * descriptors are accepted and their address ignored. WRITE on an indirect descriptor is ignored, as §2.7.5.3.2
+ * says.
  */
 public final class SplitVirtqueue extends DeviceQueueBase {
     private int mask;
@@ -187,8 +187,9 @@ public final class SplitVirtqueue extends DeviceQueueBase {
                 if (!indirectAllowed) {
                     return fail("indirect descriptor without VIRTIO_F_INDIRECT_DESC in chain " + head);
                 }
-                if ((flags & (Descriptor.F_NEXT | Descriptor.F_WRITE)) != 0) {
-                    return fail("indirect descriptor with NEXT or WRITE flag in chain " + head);
+                // §2.7.5.3.2: the device MUST ignore WRITE on a descriptor that refers to an indirect table.
+                if ((flags & Descriptor.F_NEXT) != 0) {
+                    return fail("indirect descriptor with NEXT flag in chain " + head);
                 }
                 if (len == 0 || (len & (Descriptor.SIZE - 1)) != 0) {
                     return fail("indirect table length " + Integer.toUnsignedString(len) + " in chain " + head);

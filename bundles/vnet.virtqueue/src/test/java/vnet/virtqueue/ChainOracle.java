@@ -164,8 +164,8 @@ final class ChainOracle {
                 if (!indirectOk) {
                     return invalid("indirect not negotiated");
                 }
-                if ((flags & 3) != 0) {
-                    return invalid("indirect with NEXT/WRITE");
+                if ((flags & 1) != 0) { // NEXT; WRITE on an indirect descriptor is ignored (VIRTIO 1.2 §2.7.5.3.2)
+                    return invalid("indirect with NEXT");
                 }
                 long tl = len & 0xffffffffL;
                 if (tl == 0 || tl % 16 != 0) {
@@ -227,8 +227,8 @@ final class ChainOracle {
                 if (count != 1) {
                     return invalid("indirect in chain");
                 }
-                if ((flags & 3) != 0) {
-                    return invalid("indirect with NEXT/WRITE");
+                if ((flags & 1) != 0) { // NEXT; WRITE on an indirect descriptor is ignored (VIRTIO 1.2 §2.7.5.3.2)
+                    return invalid("indirect with NEXT");
                 }
                 long tl = len & 0xffffffffL;
                 if (tl == 0 || tl % 16 != 0) {

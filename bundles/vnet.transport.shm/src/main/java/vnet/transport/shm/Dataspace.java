@@ -1,6 +1,8 @@
 package vnet.transport.shm;
 
 import vnet.linux.Fd;
+import vnet.linux.Fstat;
+import vnet.linux.LinuxException;
 import vnet.linux.Mapping;
 import vnet.virtqueue.MemoryRegion;
 
@@ -16,8 +18,11 @@ public final class Dataspace implements AutoCloseable {
     private final long userAddress;
     private final long fileOffset;
     private final FileIdentity identity;
+    private final boolean sealed;
 
-    Dataspace(Fd file, Mapping mapping, long guestPhysicalAddress, long userAddress, long fileOffset, FileIdentity identity) {
+    Dataspace(Fd file, Mapping mapping, long guestPhysicalAddress, long userAddress, long fileOffset, FileIdentity identity,
+            boolean sealed) {
+        this.sealed = sealed;
         this.file = file;
         this.mapping = mapping;
         this.guestPhysicalAddress = guestPhysicalAddress;
@@ -46,6 +51,32 @@ public final class Dataspace implements AutoCloseable {
     /** Device and inode of the backing file, as compared against trusted dataspaces. */
     public FileIdentity identity() {
         return identity;
+    }
+
+    /** Whether the file carries F_SEAL_SHRINK, so it cannot shrink under the mapping. */
+    public boolean isSealed() {
+        return sealed;
+    }
+
+    /**
+     * Null while the file still covers the whole mapping; otherwise why not. A front-end that truncates its memory
+     * file after registering it turns every access to the cut-off part into a fault (SIGBUS, which the JVM reports
+     * as an InternalError on the accessing thread): this says which region it was.
+     */
+    public String shrunk() {
+        if (sealed) {
+            return null;
+        }
+        try {
+            long fileSize = Fstat.of(file).size();
+            if (fileSize < fileOffset + size()) {
+                return String.format("memory region gpa=0x%x size=0x%x: its file was cut to 0x%x bytes, the region needs"
+                        + " 0x%x", guestPhysicalAddress, size(), fileSize, fileOffset + size());
+            }
+            return null;
+        } catch (LinuxException | IllegalStateException e) {
+            return String.format("memory region gpa=0x%x: fstat failed: %s", guestPhysicalAddress, e.getMessage());
+        }
     }
 
     /** The region as the virtqueues see it; it keeps this dataspace reachable while in use. */

@@ -77,6 +77,12 @@ public final class DataspaceRegistry implements AutoCloseable {
                     throw new DataspaceException(String.format(
                             "region gpa=0x%x size=0x%x overlaps %s", guestPhysicalAddress, size, d));
                 }
+                // Ring addresses are given as front-end virtual addresses: two regions there must not overlap either,
+                // or one address would translate two ways.
+                if (overlaps(d.userAddress(), d.size(), userAddress, size)) {
+                    throw new DataspaceException(String.format(
+                            "region uva=0x%x size=0x%x overlaps %s", userAddress, size, d));
+                }
             }
             // Only a regular file as long as the region: a shared mapping past the end of the file maps, but the
             // first access there is a SIGBUS that kills the JVM (or an InternalError that kills the data path).
@@ -92,8 +98,12 @@ public final class DataspaceRegistry implements AutoCloseable {
             if (!trusted.isEmpty() && !trusted.contains(identity)) {
                 throw new DataspaceException("dataspace " + identity + " is not one of the trusted dataspaces");
             }
+            // A front-end that shrinks the file later would make our next access fault. Where the file takes seals (a
+            // memfd made with MFD_ALLOW_SEALING) forbid that outright; elsewhere the data path catches the fault and
+            // breaks only this port (Dataspace#shrunk names the region).
+            boolean sealed = owned.addSeals(Fd.F_SEAL_SHRINK);
             Mapping mapping = Mman.mapShared(owned, fileOffset, size);
-            Dataspace ds = new Dataspace(owned.dup(), mapping, guestPhysicalAddress, userAddress, fileOffset, identity);
+            Dataspace ds = new Dataspace(owned.dup(), mapping, guestPhysicalAddress, userAddress, fileOffset, identity, sealed);
             dataspaces.add(ds);
             return ds;
         } catch (LinuxException e) {
@@ -110,6 +120,11 @@ public final class DataspaceRegistry implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** The registered dataspaces now. */
+    public List<Dataspace> list() {
+        return List.copyOf(dataspaces);
     }
 
     /** Removes every dataspace and returns them, for the caller to close once nothing uses them. */

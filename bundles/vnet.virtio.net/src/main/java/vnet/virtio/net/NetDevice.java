@@ -65,6 +65,12 @@ public final class NetDevice {
     private int[] usedLengths;
     private FrameBuffer bounce;
     private int maxRxFrameLength = FrameBuffer.DEFAULT_CAPACITY;
+    private boolean rxEnabled = true;
+    private boolean txEnabled = true;
+    /** Transmit chains returned (skipped as malformed) but not yet published. */
+    private boolean txPending;
+    /** Set once {@link #deliver} starts pushing used buffers: past it, a fault must not give buffers back. */
+    private boolean rxCommitted;
 
     /**
      * Creates the device side of a queue pair.
@@ -131,6 +137,22 @@ public final class NetDevice {
         maxRxFrameLength = length;
     }
 
+    /**
+     * Enables or disables the receive ring (vhost-user SET_VRING_ENABLE): a disabled ring gets no frames; they are
+     * dropped as if it had no buffers. Control plane, while the data path does not use the device.
+     */
+    public void setRxEnabled(boolean enabled) {
+        rxEnabled = enabled;
+    }
+
+    /**
+     * Enables or disables the transmit ring: a disabled ring is still processed, its frames taken and discarded
+     * (vhost-user: "process and discard any TX packets"), counted as {@link NetStats#txDropsDisabled()}.
+     */
+    public void setTxEnabled(boolean enabled) {
+        txEnabled = enabled;
+    }
+
     // --- transmit -----------------------------------------------------------------------------------------------
 
     /**
@@ -149,18 +171,28 @@ public final class NetDevice {
                 return NONE;
             }
             int len = c.readableBytes() - headerSize;
-            if (len < ETH_HEADER_LENGTH) {
-                stats.txDropsMalformed++;
-                tx.pushUsed(c.head(), 0);
+            if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
+                skipTx(c);
                 continue;
             }
             if (len > frame.capacity()) {
                 stats.txDropsTooBig++;
                 tx.pushUsed(c.head(), 0);
+                txPending = true;
                 continue;
             }
             c.read(0, scratch, 0, headerSize);
             frame.header().decode(scratch, 0, headerSize);
+            if (!acceptTxHeader(frame.header())) {
+                skipTx(c);
+                continue;
+            }
+            if (!txEnabled) {
+                stats.txDropsDisabled++;
+                tx.pushUsed(c.head(), 0);
+                txPending = true;
+                continue;
+            }
             c.read(headerSize, frame.buffer(), 0, len);
             frame.length(len);
             tx.pushUsed(c.head(), 0);
@@ -187,18 +219,64 @@ public final class NetDevice {
                 return NONE;
             }
             int len = chain.readableBytes() - headerSize;
-            if (len < ETH_HEADER_LENGTH) {
-                stats.txDropsMalformed++;
-                tx.pushUsed(chain.head(), 0);
+            if (len < ETH_HEADER_LENGTH || chain.writableBytes() != 0) {
+                // Too short, or with device-writable descriptors (§2.7.4: a transmit buffer is driver-to-device
+                // only; forwarding its readable part would cut the frame short).
+                skipTx(chain);
                 continue;
             }
             chain.read(0, scratch, 0, headerSize);
             header.decode(scratch, 0, headerSize);
+            if (!acceptTxHeader(header)) {
+                skipTx(chain);
+                continue;
+            }
+            if (!txEnabled) {
+                stats.txDropsDisabled++;
+                tx.pushUsed(chain.head(), 0);
+                txPending = true;
+                continue;
+            }
             stats.txFrames++;
             stats.txBytes += len;
             return len;
         }
         return NONE;
+    }
+
+    private void skipTx(DescriptorChain chain) {
+        stats.txDropsMalformed++;
+        tx.pushUsed(chain.head(), 0);
+        txPending = true;
+    }
+
+    /**
+     * Keeps only what the driver may say in a transmit header (§5.1.6.2): NEEDS_CSUM only with CSUM negotiated
+     * (else the flag is ignored), never DATA_VALID; a GSO type whose HOST_ feature was not negotiated makes the chain
+     * malformed.
+     */
+    private boolean acceptTxHeader(VirtioNetHeader h) {
+        int flags = (features & Features.CSUM) != 0 ? h.flags() & VirtioNetHeader.F_NEEDS_CSUM : 0;
+        if (flags != h.flags()) {
+            h.flags(flags);
+        }
+        if ((flags & VirtioNetHeader.F_NEEDS_CSUM) == 0) {
+            h.csumStart(0).csumOffset(0);
+        }
+        int gso = h.gsoType() & ~VirtioNetHeader.GSO_ECN;
+        if (gso == VirtioNetHeader.GSO_NONE) {
+            return true;
+        }
+        long needed;
+        switch (gso) {
+            case VirtioNetHeader.GSO_TCPV4 -> needed = Features.HOST_TSO4;
+            case VirtioNetHeader.GSO_TCPV6 -> needed = Features.HOST_TSO6;
+            case VirtioNetHeader.GSO_UDP -> needed = Features.HOST_UFO;
+            case VirtioNetHeader.GSO_UDP_L4 -> needed = Features.HOST_USO;
+            default -> needed = -1;
+        }
+        boolean ecnOk = (h.gsoType() & VirtioNetHeader.GSO_ECN) == 0 || (features & Features.HOST_ECN) != 0;
+        return needed != -1 && (features & needed) != 0 && ecnOk;
     }
 
     /**
@@ -217,8 +295,14 @@ public final class NetDevice {
      * @return true if the driver wants a used-buffer notification (signal its call eventfd)
      */
     public boolean flushTx() {
+        txPending = false;
         tx.publishUsed();
         return tx.needsNotification();
+    }
+
+    /** @return whether skipped transmit chains await {@link #flushTx()} (a burst that found no good frame) */
+    public boolean txPending() {
+        return txPending;
     }
 
     // --- receive ------------------------------------------------------------------------------------------------
@@ -367,10 +451,31 @@ public final class NetDevice {
         return 0;
     }
 
-    /** Writes {@link #outHeader} and the frame (from {@code buf} or {@code src}) into receive buffers. */
+    /**
+     * Writes {@link #outHeader} and the frame (from {@code buf} or {@code src}) into receive buffers. A memory fault
+     * in the copy (the sender's or this driver's memory file was cut short: an InternalError) gives back the buffers
+     * taken for the frame before it propagates, so this ring loses nothing when the fault was another port's.
+     */
     private int deliver(MutableDirectBuffer buf, int bufOffset, DescriptorChain src, int srcOffset, int length) {
-        final int hdr = headerSize;
+        if (!rxEnabled) {
+            stats.rxDropsNoBuffer++;
+            return DROP_NO_BUFFER;
+        }
         final int saved = rx.lastAvailIndex();
+        rxCommitted = false;
+        try {
+            return deliverInto(buf, bufOffset, src, srcOffset, length, saved);
+        } catch (InternalError e) {
+            if (!rxCommitted) {
+                rx.rewind(saved);
+            }
+            throw e;
+        }
+    }
+
+    private int deliverInto(MutableDirectBuffer buf, int bufOffset, DescriptorChain src, int srcOffset, int length,
+            int saved) {
+        final int hdr = headerSize;
         DescriptorChain c = rxFirst;
         if (!mergeable) {
             if (!rx.pop(c)) {
@@ -385,6 +490,7 @@ public final class NetDevice {
             outHeader.numBuffers(1);
             outHeader.encode(scratch, 0, hdr);
             c.write(0, scratch, 0, hdr);
+            rxCommitted = true;
             rx.pushUsed(c.head(), hdr + length);
             stats.rxFrames++;
             stats.rxBuffers++;
@@ -431,6 +537,7 @@ public final class NetDevice {
         outHeader.numBuffers(n);
         outHeader.encode(scratch, 0, hdr);
         rxFirst.write(0, scratch, 0, hdr);
+        rxCommitted = true;
         for (int i = 0; i < n; i++) {
             rx.pushUsed(usedHeads[i], usedLengths[i]);
         }

@@ -14,6 +14,7 @@ public final class NetStats {
     long txBytes;
     long txDropsMalformed;
     long txDropsTooBig;
+    long txDropsDisabled;
     long rxFrames;
     long rxBytes;
     long rxBuffers;
@@ -92,9 +93,14 @@ public final class NetStats {
         return rxDropsNoBuffer + rxDropsTooBig + rxDropsOffload + rxDropsBadBuffer;
     }
 
+    /** @return transmit frames taken and discarded while the front-end had the ring disabled (vhost-user) */
+    public long txDropsDisabled() {
+        return txDropsDisabled;
+    }
+
     /** @return all transmit drops */
     public long txDrops() {
-        return txDropsMalformed + txDropsTooBig;
+        return txDropsMalformed + txDropsTooBig + txDropsDisabled;
     }
 
     /**
@@ -108,6 +114,7 @@ public final class NetStats {
         target.txBytes = txBytes;
         target.txDropsMalformed = txDropsMalformed;
         target.txDropsTooBig = txDropsTooBig;
+        target.txDropsDisabled = txDropsDisabled;
         target.rxFrames = rxFrames;
         target.rxBytes = rxBytes;
         target.rxBuffers = rxBuffers;
@@ -132,7 +139,7 @@ public final class NetStats {
     @Override
     public String toString() {
         return "tx " + txFrames + " frames " + txBytes + " bytes, drops malformed " + txDropsMalformed + " too-big "
-                + txDropsTooBig + "; rx " + rxFrames + " frames " + rxBytes + " bytes " + rxBuffers
+                + txDropsTooBig + " disabled " + txDropsDisabled + "; rx " + rxFrames + " frames " + rxBytes + " bytes " + rxBuffers
                 + " buffers, drops no-buffer " + rxDropsNoBuffer + " too-big " + rxDropsTooBig + " offload "
                 + rxDropsOffload + " bad-buffer " + rxDropsBadBuffer + ", checksums completed "
                 + rxChecksumsCompleted;

@@ -31,8 +31,11 @@ import vnet.virtqueue.RingLayout;
 /**
  * The device side of one vhost-user virtio-net port: one handler per request (the table is
  * {@link #handle}), the vring and memory state they build, and the {@link DeviceSnapshot} the data path
- * forwards with. Control-plane only; one connection thread calls it. Before changing anything the data
- * path may be using, it withdraws the snapshot and {@linkplain DataPath#quiesce() quiesces} the worker.
+ * forwards with. Control-plane only: the connection thread calls {@link #handle}, and attach, detach and close
+ * threads call {@link #setDataPath}; the object's monitor serializes them (the data path never takes it: it only
+ * reads the volatile {@link #device() snapshot}). Before changing anything the data path may be using, a handler
+ * withdraws the snapshot and {@linkplain DataPath#quiesce() quiesces} the worker; so memory is unmapped only after
+ * no worker can read it, whichever thread changes what.
  */
 public final class VhostUserBackend {
     private static final Logger LOG = System.getLogger(VhostUserBackend.class.getName());
@@ -55,6 +58,10 @@ public final class VhostUserBackend {
     private final DataspaceRegistry dataspaces;
     private volatile DataPath dataPath = DataPath.NONE;
     private volatile DeviceSnapshot snapshot;
+    /** The dataspaces behind {@link #snapshot}, for {@link #memoryFault()} (read by the worker). */
+    private volatile List<Dataspace> snapshotDataspaces = List.of();
+    /** Ends the current connection with a reason (set by the port); never blocks. */
+    private volatile java.util.function.Consumer<String> failure = reason -> { };
 
     private long features;
     private boolean featuresSet;
@@ -92,10 +99,42 @@ public final class VhostUserBackend {
     }
 
     /** Binds this port to the worker that forwards its frames. */
-    public void setDataPath(DataPath dataPath) {
+    public synchronized void setDataPath(DataPath dataPath) {
         withdraw();
         this.dataPath = dataPath == null ? DataPath.NONE : dataPath;
-        publish();
+        try {
+            publish();
+        } catch (VhostUserException e) {
+            failure.accept(e.getMessage());
+        }
+    }
+
+    /** What ends the current connection when the port must break outside a handler (see {@link #setDataPath}). */
+    void onFailure(java.util.function.Consumer<String> action) {
+        failure = action;
+    }
+
+    /**
+     * Null while every region behind the running device is intact, else which one is not (its file was cut short).
+     * Lock-free: the worker asks after a memory-access fault.
+     */
+    public String memoryFault() {
+        return firstShrunk(snapshotDataspaces);
+    }
+
+    /** Like {@link #memoryFault()}, over every registered region (the connection thread, after a fault of its own). */
+    synchronized String registeredMemoryFault() {
+        return firstShrunk(dataspaces.list());
+    }
+
+    private static String firstShrunk(List<Dataspace> list) {
+        for (Dataspace d : list) {
+            String why = d.shrunk();
+            if (why != null) {
+                return why;
+            }
+        }
+        return null;
     }
 
     /** The negotiated virtio features (0 before SET_FEATURES). */
@@ -112,7 +151,7 @@ public final class VhostUserBackend {
      *
      * @throws VhostUserException when the message breaks the protocol or the port's limits: the connection ends
      */
-    public boolean handle(VhostUserMessage m) throws VhostUserException {
+    public synchronized boolean handle(VhostUserMessage m) throws VhostUserException {
         int request = m.request();
         switch (request) {
             case GET_FEATURES:
@@ -210,7 +249,7 @@ public final class VhostUserBackend {
     }
 
     /** The front-end went away: stop every ring and unmap its memory; the port waits for the next one. */
-    public void disconnected() {
+    public synchronized void disconnected() {
         resetDevice();
         protocolFeatures = 0;
     }
@@ -223,6 +262,11 @@ public final class VhostUserBackend {
                     requested, requested & ~offeredFeatures));
         }
         withdraw();
+        // New features on running rings (EVENT_IDX, the ring format) change how the queues work: rebuild them where
+        // they stopped instead of acknowledging and ignoring the change.
+        for (Vring v : vrings) {
+            pause(v);
+        }
         features = requested;
         featuresSet = true;
         publish();
@@ -295,6 +339,7 @@ public final class VhostUserBackend {
                     + ": the queue size must be a power of 2 in 1.." + settings.maxQueueSize());
         }
         withdraw();
+        pause(v);
         v.size = size;
         publish();
     }
@@ -302,6 +347,7 @@ public final class VhostUserBackend {
     private void setVringAddr(VhostUserMessage m) throws VhostUserException {
         Vring v = vring(m, m.u32(0));
         withdraw();
+        pause(v);
         v.descUserAddress = m.u64(8);
         v.usedUserAddress = m.u64(16);
         v.availUserAddress = m.u64(24);
@@ -315,6 +361,9 @@ public final class VhostUserBackend {
      */
     private void setVringBase(Vring v, int base) throws VhostUserException {
         boolean packed = (features & Features.RING_PACKED) != 0;
+        if (packed && v.size == 0) {
+            throw new VhostUserException("SET_VRING_BASE for packed vring " + v.index + " before SET_VRING_NUM");
+        }
         if (!packed && (base & ~0xffff) != 0) {
             throw new VhostUserException("SET_VRING_BASE " + Integer.toUnsignedString(base) + " for vring " + v.index
                     + " does not fit 16 bits");
@@ -323,24 +372,41 @@ public final class VhostUserBackend {
             throw new VhostUserException("SET_VRING_BASE offset " + (base & 0x7fff) + " for vring " + v.index
                     + " is not below the queue size " + v.size);
         }
+        if (packed && ((base >>> 16) & 0x7fff) >= v.size) {
+            throw new VhostUserException("SET_VRING_BASE used offset " + ((base >>> 16) & 0x7fff) + " for vring " + v.index
+                    + " is not below the queue size " + v.size);
+        }
         withdraw();
+        pause(v);
         v.base = base & 0xffff;
+        // Packed rings (QEMU 7+): bits 16..31 are the used offset and wrap counter; 0 there means "as the available".
+        v.usedBase = packed && (base >>> 16) != 0 ? base >>> 16 : v.base;
         publish();
     }
 
     /** GET_VRING_BASE: stops the ring and returns where the device stopped. */
-    private int stopVring(Vring v) {
+    private int stopVring(Vring v) throws VhostUserException {
         withdraw();
         if (v.queue != null) {
-            v.base = v.queue.lastAvailIndex();
-            v.usedBase = v.queue.usedIndex();
-            v.queue.deactivate();
-            v.queue = null;
+            // Whatever the device completed must reach the driver before it reads the base.
+            v.queue.publishUsed();
         }
+        pause(v);
         v.started = false;
         v.closeKick();
         publish();
         return v.base;
+    }
+
+    /** Stops a running ring's queue where it is, so that {@link #start} rebuilds it from {@code v} (withdrawn first). */
+    private void pause(Vring v) {
+        DeviceQueue q = v.queue;
+        if (q != null) {
+            v.base = q.lastAvailIndex();
+            v.usedBase = q.usedIndex();
+            q.deactivate();
+            v.queue = null;
+        }
     }
 
     private void setVringKick(VhostUserMessage m) throws VhostUserException {
@@ -422,11 +488,11 @@ public final class VhostUserBackend {
             }
             v.reset();
         }
+        snapshotDataspaces = List.of();
         dataspaces.close();
         features = 0;
         featuresSet = false;
-        status = 0;
-        publish();
+        status = 0; // nothing to publish until the next SET_FEATURES
     }
 
     // ---- snapshot -------------------------------------------------------------------------------------------
@@ -439,10 +505,20 @@ public final class VhostUserBackend {
         }
     }
 
-    /** Starts rings that became ready and publishes what runs. */
-    private void publish() {
+    /**
+     * Starts rings that became ready and publishes what runs.
+     *
+     * @throws VhostUserException when a region's file was cut short: starting a ring there would fault
+     */
+    private void publish() throws VhostUserException {
         if (!featuresSet) {
             return;
+        }
+        for (Dataspace d : dataspaces.list()) {
+            String why = d.shrunk();
+            if (why != null) {
+                throw new VhostUserException("guest memory fault: " + why);
+            }
         }
         GuestMemory memory = dataspaces.guestMemory();
         boolean packed = (features & Features.RING_PACKED) != 0;
@@ -450,21 +526,29 @@ public final class VhostUserBackend {
         for (int p = 0; p < vrings.length / 2; p++) {
             Vring rx = vrings[2 * p];
             Vring tx = vrings[2 * p + 1];
-            if (!rx.ready() || !tx.ready() || !start(rx, memory, packed) || !start(tx, memory, packed)) {
+            if (!rx.ready() || !tx.ready() || (!rx.enabled && !tx.enabled)
+                    || !start(rx, memory, packed) || !start(tx, memory, packed)) {
                 continue;
             }
             if (settings.pollMode()) {
                 tx.queue.disableNotification();
             }
+            // The worker never waits for receive buffers (a frame without one is dropped), so the driver need not
+            // kick when it refills; a data path that does wait (a host peer holding a frame) turns it back on.
+            rx.queue.disableNotification();
             NetDevice net = nets[p];
             if (net == null || net.rxQueue() != rx.queue || net.txQueue() != tx.queue) {
                 net = new NetDevice(rx.queue, tx.queue, features);
                 nets[p] = net;
             }
+            // vhost-user: a disabled ring gets no new receive frames, and its transmit frames are taken and discarded.
+            net.setRxEnabled(rx.enabled);
+            net.setTxEnabled(tx.enabled);
             pairs.add(new QueuePair(p, net, rx.call, tx.call, settings.pollMode() ? null : tx.kick,
                     settings.pollMode() ? null : rx.kick));
         }
         if (!pairs.isEmpty()) {
+            snapshotDataspaces = dataspaces.list();
             snapshot = new DeviceSnapshot(features, VirtioNetHeader.headerSize(features), memory, List.copyOf(pairs));
             dataPath.wake();
         }
@@ -486,10 +570,27 @@ public final class VhostUserBackend {
                 return false;
             }
             q.setRingAddresses(desc, avail, used);
-            q.setLastAvailIndex(v.base);
+            try {
+                q.setLastAvailIndex(v.base);
+                if (packed) {
+                    q.setUsedIndex(v.usedBase);
+                }
+            } catch (IllegalArgumentException e) { // SET_VRING_NUM shrank the ring below the base given before
+                LOG.log(Level.WARNING, "vhost-user {0}: vring {1} cannot start: {2}", name, v.index, e.getMessage());
+                return false;
+            }
             if (!q.activate()) {
                 LOG.log(Level.WARNING, "vhost-user {0}: vring {1} cannot start: {2}", name, v.index, q.brokenReason());
                 return false;
+            }
+            if (packed) {
+                // After a back-end crash QEMU sends its stale packed-ring position; the ring knows where we were.
+                int fromRing = q.positionFromRing();
+                if (fromRing >= 0 && (fromRing != v.base || fromRing != v.usedBase)) {
+                    LOG.log(Level.INFO, "vhost-user {0}: packed vring {1} resumes at 0x{2} as its descriptors say"
+                            + " (front-end sent 0x{3})", name, v.index, Integer.toHexString(fromRing), Integer.toHexString(v.base));
+                    q.setLastAvailIndex(fromRing);
+                }
             }
             v.queue = q;
         } else if (q.memory() != memory) {

@@ -21,6 +21,8 @@ public final class VhostUserConnection implements Runnable, AutoCloseable {
     private final VhostUserBackend backend;
     private final VhostUserMessage message = new VhostUserMessage();
     private volatile String closeReason;
+    /** Why vnet ended the connection itself ({@link #close(String)}), which then is its close reason. */
+    private volatile String closedBecause;
 
     public VhostUserConnection(UnixSocket socket, VhostUserBackend backend) {
         this.socket = socket;
@@ -47,7 +49,12 @@ public final class VhostUserConnection implements Runnable, AutoCloseable {
         } catch (EOFException e) {
             reason = "truncated message: " + e.getMessage();
         } catch (IOException e) {
-            reason = closeReason != null ? closeReason : "socket error: " + e.getMessage();
+            reason = "socket error: " + e.getMessage();
+        } catch (InternalError e) {
+            // A memory-access fault (SIGBUS): the front-end cut its memory file short under a mapping we touched.
+            String why = backend.registeredMemoryFault();
+            reason = "guest memory fault: " + (why != null ? why : e.getMessage());
+            LOG.log(Level.WARNING, "vhost-user {0}: {1}", backend.name(), reason);
         } catch (RuntimeException e) {
             reason = "internal error: " + e;
             LOG.log(Level.ERROR, "vhost-user " + backend.name() + ": internal error", e);
@@ -57,6 +64,9 @@ public final class VhostUserConnection implements Runnable, AutoCloseable {
             closeUnclaimedFds();
             backend.disconnected();
             socket.close();
+        }
+        if (closedBecause != null) {
+            reason = closedBecause;
         }
         closeReason = reason;
         LOG.log(Level.INFO, "vhost-user {0}: connection closed: {1}", backend.name(), reason);
@@ -120,7 +130,14 @@ public final class VhostUserConnection implements Runnable, AutoCloseable {
     /** Ends the connection from our side (port removed, vnet stopping). */
     @Override
     public void close() {
-        closeReason = "closed by vnet";
+        close("closed by vnet");
+    }
+
+    /** Ends the connection from our side with {@code reason}; never blocks. */
+    public void close(String reason) {
+        if (closedBecause == null) {
+            closedBecause = reason;
+        }
         try {
             socket.shutdown(UnixSocket.SHUT_RDWR);
         } catch (IOException | IllegalStateException e) {

@@ -41,6 +41,7 @@ public final class VhostUserPort implements DevicePort, AutoCloseable {
         this.mode = mode;
         this.reconnectDelay = reconnectDelay;
         this.backend = new VhostUserBackend(name, settings);
+        backend.onFailure(this::fail);
         if (mode == Mode.SERVER) {
             Files.createDirectories(socketPath.toAbsolutePath().getParent());
             listener = UnixSocket.listen(socketPath, 1);
@@ -93,6 +94,22 @@ public final class VhostUserPort implements DevicePort, AutoCloseable {
         backend.setDataPath(dataPath);
     }
 
+    /** Null while the running device's memory is intact, else which region is not (lock-free, for the worker). */
+    public String memoryFault() {
+        return backend.memoryFault();
+    }
+
+    /**
+     * Breaks the current connection with {@code reason} (logged as its close reason); the port then accepts (or
+     * connects to) the next front-end. Never blocks: the socket is shut down and the connection thread cleans up.
+     */
+    public void fail(String reason) {
+        VhostUserConnection c = connection;
+        if (c != null) {
+            c.close(reason);
+        }
+    }
+
     /** Whether a front-end is connected now. */
     public boolean isConnected() {
         return connection != null;
@@ -129,7 +146,11 @@ public final class VhostUserPort implements DevicePort, AutoCloseable {
             if (closed) {
                 c.close();
             }
-            c.run();
+            try {
+                c.run();
+            } catch (Throwable t) { // nothing may end the port's thread: the next front-end must find it serving
+                LOG.log(Level.ERROR, "vhost-user " + name() + ": connection thread failed", t);
+            }
             connection = null;
             lastCloseReason = c.closeReason();
             if (mode == Mode.CLIENT && !closed) {

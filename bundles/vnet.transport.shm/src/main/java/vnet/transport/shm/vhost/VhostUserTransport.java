@@ -107,6 +107,16 @@ public final class VhostUserTransport implements Transport {
         }
 
         @Override
+        public String memoryFault() {
+            return port.memoryFault();
+        }
+
+        @Override
+        public void fail(String reason) {
+            port.fail(reason);
+        }
+
+        @Override
         public void close() {
             forget(this);
             port.close();

@@ -27,9 +27,9 @@ final class Vring {
         this.index = index;
     }
 
-    /** Whether everything needed to run is there. */
+    /** Whether everything needed to run is there (enabled or not: a disabled transmit ring is still processed). */
     boolean ready() {
-        return size > 0 && addressesSet && started && enabled;
+        return size > 0 && addressesSet && started;
     }
 
     /** Back to the state of a new connection; doorbells closed. */
