@@ -170,27 +170,8 @@ public final class NetDevice {
             if (!tx.pop(c)) {
                 return NONE;
             }
-            int len = c.readableBytes() - headerSize;
-            if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
-                skipTx(c);
-                continue;
-            }
-            if (len > frame.capacity()) {
-                stats.txDropsTooBig++;
-                tx.pushUsed(c.head(), 0);
-                txPending = true;
-                continue;
-            }
-            c.read(0, scratch, 0, headerSize);
-            frame.header().decode(scratch, 0, headerSize);
-            if (!acceptTxHeader(frame.header())) {
-                skipTx(c);
-                continue;
-            }
-            if (!txEnabled) {
-                stats.txDropsDisabled++;
-                tx.pushUsed(c.head(), 0);
-                txPending = true;
+            int len = takeTx(c, frame.header(), frame.capacity());
+            if (len < 0) {
                 continue;
             }
             c.read(headerSize, frame.buffer(), 0, len);
@@ -218,23 +199,8 @@ public final class NetDevice {
             if (!tx.pop(chain)) {
                 return NONE;
             }
-            int len = chain.readableBytes() - headerSize;
-            if (len < ETH_HEADER_LENGTH || chain.writableBytes() != 0) {
-                // Too short, or with device-writable descriptors (§2.7.4: a transmit buffer is driver-to-device
-                // only; forwarding its readable part would cut the frame short).
-                skipTx(chain);
-                continue;
-            }
-            chain.read(0, scratch, 0, headerSize);
-            header.decode(scratch, 0, headerSize);
-            if (!acceptTxHeader(header)) {
-                skipTx(chain);
-                continue;
-            }
-            if (!txEnabled) {
-                stats.txDropsDisabled++;
-                tx.pushUsed(chain.head(), 0);
-                txPending = true;
+            int len = takeTx(chain, header, Integer.MAX_VALUE);
+            if (len < 0) {
                 continue;
             }
             stats.txFrames++;
@@ -242,6 +208,39 @@ public final class NetDevice {
             return len;
         }
         return NONE;
+    }
+
+    /**
+     * Checks a popped transmit chain and decodes its header: the frame length, or -1 when the chain was returned
+     * (counted) instead: too short, with device-writable descriptors (§2.7.4: a transmit buffer is driver-to-device
+     * only; forwarding its readable part would cut the frame short), longer than {@code capacity}, a header the driver
+     * may not send, or a disabled ring (taken and discarded).
+     */
+    private int takeTx(DescriptorChain c, VirtioNetHeader header, int capacity) {
+        int len = c.readableBytes() - headerSize;
+        if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
+            skipTx(c);
+            return -1;
+        }
+        if (len > capacity) {
+            stats.txDropsTooBig++;
+            tx.pushUsed(c.head(), 0);
+            txPending = true;
+            return -1;
+        }
+        c.read(0, scratch, 0, headerSize);
+        header.decode(scratch, 0, headerSize);
+        if (!acceptTxHeader(header)) {
+            skipTx(c);
+            return -1;
+        }
+        if (!txEnabled) {
+            stats.txDropsDisabled++;
+            tx.pushUsed(c.head(), 0);
+            txPending = true;
+            return -1;
+        }
+        return len;
     }
 
     private void skipTx(DescriptorChain chain) {

@@ -398,6 +398,119 @@ class NetDriverDeviceTest {
         }
     }
 
+    @ParameterizedTest(name = "packed={0}")
+    @MethodSource("rings")
+    void txChainWithWritableDescriptorIsMalformedAndPublished(boolean packed) throws Exception {
+        try (SharedPair p = SharedPair.create(packed, MRG, 16, 1536, 1, false)) {
+            // 12 + 60 readable bytes, then a device-writable descriptor: forwarding only the readable part would send
+            // a frame cut short (§2.7.4: transmit buffers are driver-to-device only).
+            int head = p.driver.txQueue().add(new long[] {SharedPair.GPA, SharedPair.GPA + 4096}, new int[] {72, 100}, 1, 1);
+            assertTrue(head >= 0);
+            p.driver.txQueue().publish();
+            DescriptorChain chain = new DescriptorChain();
+            VirtioNetHeader h = new VirtioNetHeader();
+            assertEquals(NetDevice.NONE, p.device.pollTx(chain, h));
+            assertEquals(1, p.device.stats().txDropsMalformed());
+            assertTrue(p.device.txPending(), "the skipped chain awaits publishing");
+            p.device.flushTx();
+            assertFalse(p.device.txPending());
+            assertEquals(head, p.driver.txQueue().pollUsed(), "the driver got its chain back");
+        }
+    }
+
+    @ParameterizedTest(name = "packed={0}")
+    @MethodSource("rings")
+    void txHeaderKeepsOnlyWhatTheDriverMaySay(boolean packed) throws Exception {
+        // CSUM not negotiated: NEEDS_CSUM is ignored; DATA_VALID is never taken from a transmit header; a GSO type
+        // whose HOST_ feature is not negotiated makes the chain malformed.
+        try (SharedPair p = SharedPair.create(packed, MRG, 16, 1536, 1, false)) {
+            FrameBuffer out = new FrameBuffer();
+            byte[] f = frame(new Random(3), 80);
+            out.set(f, 0, f.length);
+            out.header().flags(VirtioNetHeader.F_NEEDS_CSUM | VirtioNetHeader.F_DATA_VALID).csumStart(34).csumOffset(16);
+            assertTrue(p.driver.send(out));
+            out.set(f, 0, f.length);
+            out.header().flags(0).gsoType(VirtioNetHeader.GSO_TCPV4).gsoSize(1448);
+            assertTrue(p.driver.send(out));
+            p.driver.kickTx();
+            DescriptorChain chain = new DescriptorChain();
+            VirtioNetHeader h = new VirtioNetHeader();
+            assertEquals(80, p.device.pollTx(chain, h));
+            assertEquals(0, h.flags());
+            assertEquals(0, h.csumStart());
+            p.device.completeTx(chain);
+            assertEquals(NetDevice.NONE, p.device.pollTx(chain, h), "GSO without HOST_TSO4 is malformed");
+            assertEquals(1, p.device.stats().txDropsMalformed());
+        }
+        try (SharedPair p = SharedPair.create(packed, MRG | Features.CSUM, 16, 1536, 1, false)) {
+            FrameBuffer out = new FrameBuffer();
+            byte[] f = frame(new Random(4), 80);
+            out.set(f, 0, f.length);
+            out.header().flags(VirtioNetHeader.F_NEEDS_CSUM | VirtioNetHeader.F_DATA_VALID).csumStart(34).csumOffset(16);
+            assertTrue(p.driver.send(out));
+            p.driver.kickTx();
+            DescriptorChain chain = new DescriptorChain();
+            VirtioNetHeader h = new VirtioNetHeader();
+            assertEquals(80, p.device.pollTx(chain, h));
+            assertEquals(VirtioNetHeader.F_NEEDS_CSUM, h.flags(), "with CSUM, NEEDS_CSUM stays; DATA_VALID goes");
+            assertEquals(34, h.csumStart());
+        }
+    }
+
+    @ParameterizedTest(name = "packed={0}")
+    @MethodSource("rings")
+    void disabledRingsDiscardTransmitAndTakeNoReceive(boolean packed) throws Exception {
+        try (SharedPair p = SharedPair.create(packed, MRG, 16, 1536, 1, false)) {
+            p.driver.postRxBuffers();
+            p.driver.kickRx();
+            p.device.setTxEnabled(false);
+            p.device.setRxEnabled(false);
+            FrameBuffer out = new FrameBuffer();
+            byte[] f = frame(new Random(5), 64);
+            out.set(f, 0, f.length);
+            assertTrue(p.driver.send(out));
+            p.driver.kickTx();
+            FrameBuffer dev = new FrameBuffer();
+            assertEquals(NetDevice.NONE, p.device.pollTx(dev), "taken and discarded");
+            assertEquals(1, p.device.stats().txDropsDisabled());
+            p.device.flushTx();
+            assertEquals(1, p.driver.harvestTx(), "the driver got its buffer back");
+            dev.set(f, 0, f.length);
+            assertEquals(NetDevice.DROP_NO_BUFFER, p.device.deliverToRx(dev));
+            p.device.setTxEnabled(true);
+            p.device.setRxEnabled(true);
+            assertTrue(p.device.deliverToRx(dev) > 0);
+        }
+    }
+
+    /**
+     * After a back-end crash QEMU sends a stale packed-ring position; the descriptors' USED bits tell where the device
+     * stood, across wrap-arounds.
+     */
+    @Test
+    void packedRingPositionIsReadFromItsDescriptors() throws Exception {
+        try (SharedPair p = SharedPair.create(true, MRG | Features.RING_INDIRECT_DESC, 8, 1536, 1, false)) {
+            FrameBuffer out = new FrameBuffer();
+            FrameBuffer dev = new FrameBuffer();
+            Random r = new Random(6);
+            for (int n = 1; n <= 21; n++) { // 21 frames through a ring of 8: two wraps and a bit
+                byte[] f = frame(r, 64);
+                out.set(f, 0, f.length);
+                assertTrue(p.driver.send(out));
+                p.driver.kickTx();
+                assertEquals(64, p.device.pollTx(dev));
+                p.device.flushTx();
+                p.driver.harvestTx();
+                var q = p.device.txQueue();
+                int where = q.usedIndex();
+                assertEquals(where, q.lastAvailIndex());
+                q.setLastAvailIndex(0x8000); // what a restarted front-end may send: offset 0, wrap 1
+                assertEquals(where, q.positionFromRing(), "after " + n + " frames");
+                q.setLastAvailIndex(where);
+            }
+        }
+    }
+
     @Test
     void signalsOnlyWhenTheDriverAsks() throws Exception {
         long f = MRG | Features.RING_EVENT_IDX;
