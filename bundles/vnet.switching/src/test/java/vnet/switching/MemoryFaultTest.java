@@ -145,6 +145,29 @@ class MemoryFaultTest {
         }
     }
 
+    /** A ring the driver breaks (a buffer outside its memory): one log line, a counter, its error eventfd signalled. */
+    @Test
+    void brokenRingIsCountedAndSignalledOnItsErrorEventfd() throws Exception {
+        try (Harness h = new Harness(dir, new Switch("sw", FabricSettings.defaults().withRuntimeDir(dir)));
+                VhostUserPort bad = VhostUserPort.listen("bad", dir.resolve("bad.sock"), h.fabric.portSettings(PortOptions.DEFAULTS));
+                EventFd err = EventFd.create()) {
+            Client b = h.port("b");
+            Client c = h.port("c");
+            h.fabric.attach(PortDefinition.of("bad", PortOptions.DEFAULTS), bad);
+            try (Hostile fe = new Hostile(bad.socketPath(), Backing.MEMFD, TX_RING_LOW)) {
+                fe.setUp();
+                fe.send(VhostUserRequest.SET_VRING_ERR, le(8).putLong(1), err.fd().fd());
+                fe.sync();
+                await(() -> bad.device() != null, "the port runs");
+                fe.postTx(64 * MIB, HDR + 60, 0); // far outside the 2 MiB the driver registered
+                fe.kickTx();
+                await(() -> bad.backend().brokenQueues() == 1, "the ring is counted broken");
+                assertEquals(1, err.drain(), "the front-end's error eventfd was signalled once");
+                exchange(b, c, 5); // the rest of the switch goes on
+            }
+        }
+    }
+
     /** A memfd that allows sealing gets F_SEAL_SHRINK on registration: the front-end can no longer cut it. */
     @Test
     void sealableMemfdCannotBeCutAfterRegistration() throws Exception {
@@ -295,7 +318,7 @@ class MemoryFaultTest {
             kicks[1].signal();
         }
 
-        private void send(int request, ByteBuffer payload, int... fds) throws IOException {
+        void send(int request, ByteBuffer payload, int... fds) throws IOException {
             ByteBuffer m = ByteBuffer.allocate(12 + payload.capacity()).order(ByteOrder.LITTLE_ENDIAN);
             m.putInt(request).putInt(1).putInt(payload.capacity()).put(payload.flip()).flip();
             socket.sendFully(m, fds);

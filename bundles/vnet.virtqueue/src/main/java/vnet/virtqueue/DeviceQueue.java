@@ -195,4 +195,11 @@ public interface DeviceQueue {
 
     /** Marks the queue broken (e.g. a device-level protocol violation found by the caller). */
     void markBroken(String reason);
+
+    /**
+     * Who hears of it, once, when the queue breaks (the transport: a log line, a counter, the front-end's error
+     * eventfd). Called on the thread that found the fault; must not block.
+     */
+    default void onBroken(java.util.function.Consumer<String> listener) {
+    }
 }

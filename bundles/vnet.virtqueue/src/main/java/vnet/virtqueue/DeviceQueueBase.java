@@ -25,6 +25,7 @@ abstract class DeviceQueueBase implements DeviceQueue {
     boolean active;
     private boolean broken;
     private String reason;
+    private java.util.function.Consumer<String> brokenListener;
 
     @Override
     public void setSize(int size) {
@@ -149,6 +150,11 @@ abstract class DeviceQueueBase implements DeviceQueue {
     }
 
     @Override
+    public void onBroken(java.util.function.Consumer<String> listener) {
+        brokenListener = listener;
+    }
+
+    @Override
     public boolean isBroken() {
         return broken;
     }
@@ -163,6 +169,9 @@ abstract class DeviceQueueBase implements DeviceQueue {
         if (!broken) {
             broken = true;
             reason = why;
+            if (brokenListener != null) {
+                brokenListener.accept(why);
+            }
         }
         active = false;
     }

@@ -58,6 +58,7 @@ public final class VhostUserBackend {
     private final DataspaceRegistry dataspaces;
     private volatile DataPath dataPath = DataPath.NONE;
     private volatile DeviceSnapshot snapshot;
+    private final java.util.concurrent.atomic.AtomicLong brokenQueues = new java.util.concurrent.atomic.AtomicLong();
     /** The dataspaces behind {@link #snapshot}, for {@link #memoryFault()} (read by the worker). */
     private volatile List<Dataspace> snapshotDataspaces = List.of();
     /** Ends the current connection with a reason (set by the port); never blocks. */
@@ -216,8 +217,7 @@ public final class VhostUserBackend {
                 setVringCall(m);
                 return ack(m);
             case SET_VRING_ERR:
-                // Errors are logged by vnet itself; the fd, if any, is closed with the message's unclaimed fds.
-                vring(m, (int) (m.u64(0) & VhostUserProtocol.VRING_IDX_MASK));
+                setVringErr(m);
                 return ack(m);
             case SET_VRING_ENABLE:
                 setVringEnable(vring(m, m.u32(0)), m.u32(4));
@@ -434,6 +434,32 @@ public final class VhostUserBackend {
         publish();
     }
 
+    private void setVringErr(VhostUserMessage m) throws VhostUserException {
+        long value = m.u64(0);
+        Vring v = vring(m, (int) (value & VhostUserProtocol.VRING_IDX_MASK));
+        Doorbell err = doorbell(m, value, "SET_VRING_ERR");
+        withdraw();
+        v.closeErr();
+        v.err = err;
+        publish();
+    }
+
+    /** A ring broke (on the worker or this thread): one log line, the counter, and the front-end's error eventfd. */
+    private void queueBroken(Vring v, String reason) {
+        brokenQueues.incrementAndGet();
+        LOG.log(Level.WARNING, "vhost-user {0}: vring {1} broken: {2}{3}", name, v.index, reason,
+                v.err != null ? "; front-end told through its error eventfd" : "");
+        Doorbell err = v.err;
+        if (err != null) {
+            err.ring();
+        }
+    }
+
+    /** Rings found broken since the port was made (each breaks once until the front-end resets it). */
+    public long brokenQueues() {
+        return brokenQueues.get();
+    }
+
     private void setVringEnable(Vring v, int enable) throws VhostUserException {
         if (enable != 0 && enable != 1) {
             throw new VhostUserException("SET_VRING_ENABLE " + Integer.toUnsignedString(enable) + " for vring " + v.index + ": expected 0 or 1");
@@ -559,6 +585,8 @@ public final class VhostUserBackend {
         DeviceQueue q = v.queue;
         if (q == null || q.isPacked() != packed) {
             q = packed ? DeviceQueue.packed() : DeviceQueue.split();
+            Vring ring = v;
+            q.onBroken(reason -> queueBroken(ring, reason));
             q.setSize(v.size);
             q.setFeatures(features);
             q.setMemory(memory);

@@ -19,6 +19,8 @@ final class Vring {
     boolean started;
     Doorbell kick;
     Doorbell call;
+    /** SET_VRING_ERR: signalled when the device finds the ring broken. */
+    Doorbell err;
     boolean enabled;
     /** The device-side queue while the ring runs; null when stopped. */
     DeviceQueue queue;
@@ -43,6 +45,14 @@ final class Vring {
         queue = null;
         closeKick();
         closeCall();
+        closeErr();
+    }
+
+    void closeErr() {
+        if (err != null) {
+            err.close();
+            err = null;
+        }
     }
 
     void closeKick() {
