@@ -149,8 +149,8 @@ final class VxlanPort implements DevicePort {
             device = InprocDevice.create("vxlan-" + spec.name(), spec.settings(), DRIVER_FEATURES, maxInnerFrame(mtu));
             VxlanPort port = new VxlanPort(name, options, mtu, device, in, out);
             port.thread.start();
-            LOG.log(Level.INFO, "vxlan port {0}: {1}, underlay MTU {2} (guests: MTU {3} at most)", name, options, mtu,
-                    mtu - Vxlan.GUEST_MTU_OVERHEAD);
+            LOG.log(Level.INFO, "vxlan port {0}: {1}, underlay MTU {2} (guests: MTU {3} at most)", name, options,
+                    Integer.toString(mtu), Integer.toString(mtu - Vxlan.GUEST_MTU_OVERHEAD));
             return port;
         } catch (IOException | RuntimeException e) {
             for (AutoCloseable c : new AutoCloseable[] {device, out, in}) {
