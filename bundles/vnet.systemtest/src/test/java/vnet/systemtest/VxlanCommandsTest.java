@@ -64,6 +64,22 @@ class VxlanCommandsTest {
                 assertEquals(List.of("gogo: IllegalArgumentException: unknown option \"vni=42\" (expected ds-max=<1..80> or "
                         + "mac=<xx:xx:xx:xx:xx:xx>)"), vhost, "a vhost-user port takes no vxlan options");
                 assertEquals(before, vnet.run("vnet:list"), "nothing on the switch changed");
+                // The transport is hot-removed and added like any bundle: its port goes down and comes back.
+                java.util.regex.Matcher id = java.util.regex.Pattern.compile("(?m)^\\s*(\\d+)\\|.*vnet\\.transport\\.vxlan")
+                        .matcher(vnet.run("lb -s"));
+                assertTrue(id.find(), "the vxlan bundle is installed");
+                vnet.run("stop " + id.group(1));
+                Thread.sleep(1000);
+                sockets = ip("netns", "exec", NS, "ss", "-uan");
+                assertTrue(!sockets.contains("192.0.2.101:4789"), "stopping the transport closed the tunnel\n" + sockets);
+                String down = vnet.run("vnet:list");
+                assertTrue(down.contains("port g") && down.contains("(configured, not up: transport vxlan)"), down);
+                vnet.run("start " + id.group(1));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!ip("netns", "exec", NS, "ss", "-uan").contains("192.0.2.101:4789") && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                }
+                assertTrue(ip("netns", "exec", NS, "ss", "-uan").contains("192.0.2.101:4789"), "the tunnel is back");
                 vnet.run("vnet:remove port sw up");
                 sockets = ip("netns", "exec", NS, "ss", "-uan");
                 assertTrue(!sockets.contains("192.0.2.101:4789"), "the removed tunnel closed its socket\n" + sockets);

@@ -9,6 +9,7 @@ import java.net.SocketException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -86,6 +87,7 @@ final class VxlanPort implements DevicePort {
     private final EventFd stop;
     private final Epoll epoll;
     private final Thread thread;
+    private final Consumer<VxlanPort> onClose;
     private volatile boolean running = true;
     private volatile DataPath dataPath = DataPath.NONE;
     private volatile DeviceSnapshot snapshot;
@@ -97,7 +99,8 @@ final class VxlanPort implements DevicePort {
     private volatile int lastSendErrno;
 
     private VxlanPort(String name, VxlanOptions options, int underlayMtu, InprocDevice device, UdpSocket in,
-            UdpSocket out) throws LinuxException {
+            UdpSocket out, Consumer<VxlanPort> onClose) throws LinuxException {
+        this.onClose = onClose;
         this.name = name;
         this.options = options;
         this.vni = options.vni();
@@ -135,7 +138,8 @@ final class VxlanPort implements DevicePort {
      *
      * @throws IOException if {@code local} is not an address here, or the port is taken
      */
-    static VxlanPort open(PortSpec spec, VxlanOptions options) throws IOException {
+    static VxlanPort open(PortSpec spec, VxlanOptions options, Consumer<VxlanPort> onClose)
+            throws IOException {
         String name = (spec.link() == null ? "" : spec.link() + "/") + spec.name();
         int mtu = underlayMtu(options.local());
         UdpSocket in = null;
@@ -147,7 +151,7 @@ final class VxlanPort implements DevicePort {
             out = UdpSocket.rawSender(options.local());
             out.bufferSizes(0, SOCKET_BUFFER);
             device = InprocDevice.create("vxlan-" + spec.name(), spec.settings(), DRIVER_FEATURES, maxInnerFrame(mtu));
-            VxlanPort port = new VxlanPort(name, options, mtu, device, in, out);
+            VxlanPort port = new VxlanPort(name, options, mtu, device, in, out, onClose);
             port.thread.start();
             LOG.log(Level.INFO, "vxlan port {0}: {1}, underlay MTU {2} (guests: MTU {3} at most)", name, options,
                     Integer.toString(mtu), Integer.toString(mtu - Vxlan.GUEST_MTU_OVERHEAD));
@@ -431,6 +435,7 @@ final class VxlanPort implements DevicePort {
         out.close();
         epoll.close();
         stop.close();
+        onClose.accept(this);
         LOG.log(Level.INFO, "vxlan port {0} closed: {1}{2}", name, counters(),
                 lastSendErrno == 0 ? "" : " (last send error errno " + lastSendErrno + ")");
     }

@@ -3,8 +3,10 @@ package vnet.transport.vxlan.internal;
 import java.io.IOException;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 
 import vnet.transport.shm.DevicePort;
 import vnet.transport.shm.PortSpec;
@@ -18,6 +20,15 @@ import vnet.transport.vxlan.VxlanOptions;
  */
 @Component(service = Transport.class, property = Transport.TYPE_PROPERTY + "=" + VxlanOptions.TYPE)
 public final class VxlanTransport implements Transport {
+    /** Open ports, closed when the bundle stops (their configurations then wait for the transport to return). */
+    private final Set<VxlanPort> ports = ConcurrentHashMap.newKeySet();
+
+    @Deactivate
+    void deactivate() {
+        for (VxlanPort p : ports) {
+            p.close();
+        }
+    }
 
     @Override
     public String type() {
@@ -36,6 +47,8 @@ public final class VxlanTransport implements Transport {
 
     @Override
     public DevicePort open(PortSpec spec) throws IOException {
-        return VxlanPort.open(spec, VxlanOptions.parse(spec.options(), spec.settings().mac()));
+        VxlanPort port = VxlanPort.open(spec, VxlanOptions.parse(spec.options(), spec.settings().mac()), ports::remove);
+        ports.add(port);
+        return port;
     }
 }

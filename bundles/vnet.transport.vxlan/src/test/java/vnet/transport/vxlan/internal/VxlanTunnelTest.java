@@ -143,6 +143,31 @@ class VxlanTunnelTest {
                         "the switch learned the remote station on the tunnel port: " + sw1.macTable());
                 assertEquals(0, sw1.stats("up").dropsSpoofed(), "a tunnel port carries many source addresses");
                 assertEquals(0, t2.counters().dropsUnknownSource() + t2.counters().sendErrors(), () -> t2.counters().toString());
+
+                // No allocation per frame on either tunnel's thread.
+                var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+                Thread[] tunnelThreads = Thread.getAllStackTraces().keySet().stream()
+                        .filter(th -> th.getName().startsWith("vnet-vxlan-sw")).toArray(Thread[]::new);
+                assertEquals(2, tunnelThreads.length);
+                byte[] there = frame(VxlanCodecTest.unhex(MAC2), MAC1, 0x0800, 300);
+                byte[] back = frame(VxlanCodecTest.unhex(MAC1), MAC2, 0x0800, 300);
+                for (int round = 0; round < 3; round++) {
+                    long before = threads.getThreadAllocatedBytes(tunnelThreads[0].getId())
+                            + threads.getThreadAllocatedBytes(tunnelThreads[1].getId());
+                    for (int i = 0; i < 1000; i++) {
+                        assertTrue(e1.send(there, 0, there.length));
+                        receive(e2);
+                        assertTrue(e2.send(back, 0, back.length));
+                        receive(e1);
+                    }
+                    long allocated = threads.getThreadAllocatedBytes(tunnelThreads[0].getId())
+                            + threads.getThreadAllocatedBytes(tunnelThreads[1].getId()) - before;
+                    System.out.printf("round %d: the tunnel threads allocated %d bytes for 4000 frame crossings%n", round,
+                            allocated);
+                    if (round == 2) {
+                        assertTrue(allocated < 2048, allocated + " bytes allocated by the tunnel threads for 4000 frames");
+                    }
+                }
             } finally {
                 sw1.detach("up");
                 sw2.detach("up");
