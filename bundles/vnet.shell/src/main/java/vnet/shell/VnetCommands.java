@@ -312,8 +312,8 @@ public final class VnetCommands {
     }
 
     /**
-     * A port's options as its transport reads them: with the transport's own options checked by the transport when it
-     * is installed; while it is not, only ds-max and mac are checked here (the port checks the rest when it comes up).
+     * A port's options as its transport reads them, the transport's own checked by the transport; while the transport
+     * is not installed, only ds-max and mac are accepted (nothing here could check the rest).
      */
     private PortOptions portOptions(String text, String transport) {
         Transport t = null;
@@ -331,7 +331,12 @@ public final class VnetCommands {
             t = context.getService(ref);
         }
         if (t == null) {
-            return PortOptions.parseAnyTransport(text);
+            PortOptions any = PortOptions.parseAnyTransport(text);
+            if (!any.transport().isEmpty()) {
+                throw new IllegalArgumentException("transport \"" + transport + "\" is not installed: cannot check the "
+                        + "options " + String.join(", ", any.transport().keySet()));
+            }
+            return any;
         }
         try {
             PortOptions parsed = PortOptions.parse(text, transport, t.optionNames());

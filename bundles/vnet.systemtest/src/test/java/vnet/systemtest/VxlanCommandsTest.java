@@ -74,6 +74,10 @@ class VxlanCommandsTest {
                 assertTrue(!sockets.contains("192.0.2.101:4789"), "stopping the transport closed the tunnel\n" + sockets);
                 String down = vnet.run("vnet:list");
                 assertTrue(down.contains("port g") && down.contains("(configured, not up: transport vxlan)"), down);
+                List<String> missing = VnetRuntime.printed(vnet.run("vnet:create port sw up3 -t vxlan vni=42 local=192.0.2.101 "
+                        + "remote=192.0.2.102"));
+                assertEquals(List.of("gogo: IllegalArgumentException: transport \"vxlan\" is not installed: cannot check the "
+                        + "options vni, local, remote"), missing);
                 vnet.run("start " + id.group(1));
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (!ip("netns", "exec", NS, "ss", "-uan").contains("192.0.2.101:4789") && System.nanoTime() < deadline) {
