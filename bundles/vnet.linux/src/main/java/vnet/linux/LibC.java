@@ -54,6 +54,9 @@ final class LibC {
     static native long recvmsg(int fd, long msg, int flags);
     static native int shutdown(int fd, int how);
     static native int setsockopt(int fd, int level, int name, long[] value, int len);
+    static native int setsockopt(int fd, int level, int name, long value, int len);
+    static native int sendmmsg(int fd, long msgvec, int vlen, int flags);
+    static native int recvmmsg(int fd, long msgvec, int vlen, int flags, long timeout);
 
     static native int ioctl(int fd, long request, long arg);
     static native int ioctl(int fd, long request, byte[] arg);

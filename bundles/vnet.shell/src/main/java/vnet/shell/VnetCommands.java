@@ -14,6 +14,8 @@ import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.annotations.Activate;
@@ -33,6 +35,7 @@ import vnet.switching.PortOptions;
 import vnet.switching.PortStats;
 import vnet.switching.QueueState;
 import vnet.switching.VlanMode;
+import vnet.transport.shm.Transport;
 import vnet.virtio.net.Features;
 import vnet.virtqueue.RingLayout;
 
@@ -87,6 +90,7 @@ public final class VnetCommands {
             + "   vnet:create p2p <name> [-p us] [-s size] [-d dataspace,...]\n"
             + "   vnet:create switch <name> [-p us] [-s size] [-d dataspace,...] [--max-ports n] [--mac-aging s] [--mac-table-size n]\n"
             + "   vnet:create port <link> <name> [ds-max=<1..80>] [mac=<xx:xx:xx:xx:xx:xx>] [--transport t] [--socket path] [--client] [--vlan v] [--monitor]\n"
+            + "   vnet:create port <switch> <name> -t vxlan vni=<1..16777215> local=<IPv4> remote=<IPv4>[,<IPv4>...] [dstport=<port>]\n"
             + "   vnet:create peer peer=<port socket>|peer=<link>:<port>|bind=<socket>[,mac=<xxxxxxxxxxxx>][,name=<prefix>][,legacy][,priority=<n>]")
     public void create(
             @Descriptor("p2p/switch: poll mode, poll interval in microseconds (L4Re --poll); default 0 = guest notifications")
@@ -101,7 +105,7 @@ public final class VnetCommands {
             @Parameter(names = {"--mac-aging"}, absentValue = "-1") long macAging,
             @Descriptor("switch: most learned MAC addresses")
             @Parameter(names = {"--mac-table-size"}, absentValue = "-1") int macTableSize,
-            @Descriptor("port: transport, vhost-user (default) or inproc (a Java bundle in this framework attaches)")
+            @Descriptor("port: transport, vhost-user (default), inproc (a Java bundle in this framework attaches) or vxlan (a tunnel: vni=<n> local=<IPv4> remote=<IPv4>[,...] [dstport=<port>])")
             @Parameter(names = {"-t", "--transport"}, absentValue = "") String transport,
             @Descriptor("port: socket path; default <runtime.dir>/<link>/<name>.sock")
             @Parameter(names = {"--socket"}, absentValue = "") String socket,
@@ -234,7 +238,7 @@ public final class VnetCommands {
         String name = Configs.checkName("port", args[1]);
         Configuration fabric = configs.requireFabric(link);
         String options = String.join(" ", List.of(args).subList(2, args.length)).trim();
-        PortOptions parsed = PortOptions.parse(options);
+        PortOptions parsed = portOptions(options, transport.isBlank() ? "vhost-user" : transport);
         if (!vlan.isBlank()) {
             VlanMode.parse(vlan);
         }
@@ -253,7 +257,7 @@ public final class VnetCommands {
         if (parsed.mac() != MacAddress.NONE) {
             for (Configuration s : siblings) {
                 try {
-                    if (PortOptions.parse(Configs.string(s, "options", "")).mac() == parsed.mac()) {
+                    if (PortOptions.parseAnyTransport(Configs.string(s, "options", "")).mac() == parsed.mac()) {
                         throw new IllegalArgumentException("mac=" + MacAddress.toString(parsed.mac())
                                 + " is used by port \"" + Configs.string(s, "name", "?") + "\" already");
                     }
@@ -299,9 +303,47 @@ public final class VnetCommands {
         out().println("created port " + link + "/" + name + ": " + up.endpoint() + " " + up.options());
         if ("vhost-user".equals(t)) {
             printQemu(port, fabric, parsed);
+        } else if (!parsed.transport().isEmpty()) {
+            out().println("a " + t + " tunnel port: " + up.options());
         } else if ("inproc".equals(t)) {
             out().println("a bundle attaches to it as the service vnet.transport.shm.inproc.InprocPort with (vnet.port.name="
                     + name + ")");
+        }
+    }
+
+    /**
+     * A port's options as its transport reads them, the transport's own checked by the transport; while the transport
+     * is not installed, only ds-max and mac are accepted (nothing here could check the rest).
+     */
+    private PortOptions portOptions(String text, String transport) {
+        Transport t = null;
+        ServiceReference<Transport> ref = null;
+        try {
+            for (ServiceReference<Transport> r : context.getServiceReferences(Transport.class,
+                    "(" + Transport.TYPE_PROPERTY + "=" + transport + ")")) {
+                ref = r;
+                break;
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalArgumentException("transport \"" + transport + "\" is not a valid transport name");
+        }
+        if (ref != null) {
+            t = context.getService(ref);
+        }
+        if (t == null) {
+            PortOptions any = PortOptions.parseAnyTransport(text);
+            if (!any.transport().isEmpty()) {
+                throw new IllegalArgumentException("transport \"" + transport + "\" is not installed: cannot check the "
+                        + "options " + String.join(", ", any.transport().keySet()));
+            }
+            return any;
+        }
+        try {
+            PortOptions parsed = PortOptions.parse(text, transport, t.optionNames());
+            t.checkOptions(parsed.transport(), parsed.mac());
+            return parsed;
+        } finally {
+            context.ungetService(ref);
         }
     }
 

@@ -60,7 +60,8 @@ public final class PortComponent {
         String name();
 
         @AttributeDefinition(name = "Options", description = "L4Re create() options, space- or comma-separated: "
-                + "ds-max=<1..80> (default 2), mac=<xx:xx:xx:xx:xx:xx>.", required = false)
+                + "ds-max=<1..80> (default 2), mac=<xx:xx:xx:xx:xx:xx>; and the transport's own, e.g. vxlan: "
+                + "vni=<1..16777215> local=<IPv4> remote=<IPv4>[,<IPv4>...] [dstport=<port>].", required = false)
         String options() default "";
 
         @AttributeDefinition(name = "Transport", description = "The transport type: binds to the Transport service "
@@ -90,6 +91,7 @@ public final class PortComponent {
     private String pid;
     private String link;
     private String transportType;
+    private String optionsText;
     private PortDefinition definition;
     private String socketSetting;
     private boolean client;
@@ -138,13 +140,15 @@ public final class PortComponent {
             ConfigValues v = new ConfigValues(properties);
             link = v.name("link");
             String name = v.name("name");
-            PortOptions options = PortOptions.parse(v.string("options", ""));
-            VlanMode vlan = VlanMode.parse(v.string("vlan", ""));
-            boolean monitor = v.booleanValue("monitor", false);
+            optionsText = v.string("options", "");
             transportType = v.string("transport", DEFAULT_TRANSPORT);
             if (transportType.isEmpty()) {
                 transportType = DEFAULT_TRANSPORT;
             }
+            Transport known = transports.get(transportType);
+            PortOptions options = known == null ? PortOptions.parseAnyTransport(optionsText) : options(known);
+            VlanMode vlan = VlanMode.parse(v.string("vlan", ""));
+            boolean monitor = v.booleanValue("monitor", false);
             socketSetting = v.string("socket", "");
             client = v.booleanValue("client", false);
             definition = new PortDefinition(name, options, vlan, monitor, "");
@@ -181,13 +185,16 @@ public final class PortComponent {
                     host == null ? "link or switch \"" + link + "\"" : "transport \"" + transportType + "\"");
             return;
         }
+        PortOptions options = options(transport);
         Path socket = socketSetting.isEmpty() ? host.runtimeDir().resolve(definition.name() + ".sock") : Path.of(socketSetting);
-        PortDefinition def = new PortDefinition(definition.name(), definition.options(), definition.vlan(),
-                definition.monitor(), transportType + (client ? " client " : " server ") + socket);
+        PortDefinition def = new PortDefinition(definition.name(), options, definition.vlan(),
+                definition.monitor(), transportType + (transport.optionNames().isEmpty()
+                        ? (client ? " client " : " server ") + socket : "")); // a transport with options has no socket
         host.checkAttach(def);
         DevicePort port;
         try {
-            port = transport.open(new PortSpec(link, def.name(), host.portSettings(def.options()), socket, client));
+            port = transport.open(new PortSpec(link, def.name(), host.portSettings(options), socket, client,
+                    options.transport()));
         } catch (IOException e) {
             throw new IllegalStateException("cannot open " + def.endpoint() + ": " + e.getMessage(), e);
         }
@@ -200,6 +207,13 @@ public final class PortComponent {
         attachedHost = host;
         attachedTransport = transport;
         devicePort = port;
+    }
+
+    /** The options as {@code transport} reads them: its own keys accepted, their values checked by it. */
+    private PortOptions options(Transport transport) {
+        PortOptions options = PortOptions.parse(optionsText, transportType, transport.optionNames());
+        transport.checkOptions(options.transport(), options.mac());
+        return options;
     }
 
     private void detach(String why) {
