@@ -19,6 +19,8 @@ final class MacTable {
     private final int maxEntries;
     private final long agingNanos;
     private int size;
+    /** Entries per port, for per-port limits ({@code max-macs}). */
+    private final int[] perPort;
     private int sweepCursor;
     /** Addresses not learned because the table was full. */
     long learnFailures;
@@ -30,6 +32,12 @@ final class MacTable {
      * @param agingNanos how long an entry lives without being seen
      */
     MacTable(int maxEntries, long agingNanos) {
+        this(maxEntries, agingNanos, 256);
+    }
+
+    /** @param maxPorts ports are numbered below it */
+    MacTable(int maxEntries, long agingNanos, int maxPorts) {
+        this.perPort = new int[maxPorts];
         if (maxEntries < 1) {
             throw new IllegalArgumentException("MAC table size " + maxEntries);
         }
@@ -82,31 +90,54 @@ final class MacTable {
 
     /** Records that {@code mac} was seen on {@code port} in {@code vlan}; a station that moved is re-learned. */
     void learn(long mac, int vlan, int port, long now) {
+        learn(mac, vlan, port, now, 0);
+    }
+
+    /**
+     * Learns like {@link #learn(long, int, int, long)}, but refuses an address that would be the {@code portLimit}+1-th
+     * on {@code port} (0: no limit): returns false then (the caller drops the frame).
+     */
+    boolean learn(long mac, int vlan, int port, long now, int portLimit) {
         long key = key(mac, vlan);
         int i = home(key);
         while (true) {
             long k = keys[i];
             if (k == key) {
                 if (ports[i] != port) {
+                    if (portLimit > 0 && perPort[port] >= portLimit) {
+                        return false;
+                    }
+                    perPort[ports[i]]--;
+                    perPort[port]++;
                     ports[i] = port;
                     moves++;
                 }
                 seen[i] = now;
-                return;
+                return true;
             }
             if (k == 0) {
                 break;
             }
             i = (i + 1) & mask;
         }
+        if (portLimit > 0 && perPort[port] >= portLimit) {
+            return false;
+        }
         if (size >= maxEntries) {
             learnFailures++;
-            return;
+            return true;
         }
         keys[i] = key;
         ports[i] = port;
         seen[i] = now;
+        perPort[port]++;
         size++;
+        return true;
+    }
+
+    /** Addresses learned on {@code port} now. */
+    int count(int port) {
+        return perPort[port];
     }
 
     /** Removes up to {@code budget} slots' worth of aged entries, continuing where the last call stopped. */
@@ -135,10 +166,12 @@ final class MacTable {
     /** Forgets everything. */
     void clear() {
         java.util.Arrays.fill(keys, 0);
+        java.util.Arrays.fill(perPort, 0);
         size = 0;
     }
 
     private void removeAt(int hole) {
+        perPort[ports[hole]]--;
         int i = hole;
         int j = hole;
         while (true) {

@@ -47,6 +47,10 @@ public final class P2pLink extends FabricBase {
             throw new IllegalArgumentException("p2p link \"" + name + "\" has no VLANs: port \"" + definition.name()
                     + "\" cannot be " + definition.vlan());
         }
+        if (definition.options().maxMacs() > 0 || definition.options().floodLimit() > 0) {
+            throw new IllegalArgumentException("p2p link \"" + name + "\" learns no addresses and floods nothing: port \""
+                    + definition.name() + "\" cannot have max-macs or flood-limit");
+        }
         if (existing.size() >= 2) {
             throw new IllegalArgumentException("p2p link \"" + name + "\" already has two ports ("
                     + existing.get(0).name() + ", " + existing.get(1).name() + "); cannot add \""

@@ -18,10 +18,18 @@ import vnet.transport.shm.DataspaceRegistry;
  * @param dsMax     most dataspaces the client may register, 1..80 (default 2)
  * @param mac       the port's MAC address, or {@link MacAddress#NONE}
  * @param transport the transport's own options, key to value as given
+ * @param maxMacs    switch ports: most MAC addresses the switch learns on the port (0: no limit); frames from further
+ *                   addresses are dropped and counted, so one guest cannot fill the MAC table
+ * @param floodLimit switch ports: most flooded frames (broadcast, multicast, unknown unicast) per second the port may
+ *                   send (0: no limit); more are dropped and counted, so one guest cannot starve the switch
  */
-public record PortOptions(int dsMax, long mac, Map<String, String> transport) {
+public record PortOptions(int dsMax, long mac, Map<String, String> transport, int maxMacs, int floodLimit) {
     /** ds-max=2, no MAC. */
     public static final PortOptions DEFAULTS = new PortOptions(DataspaceRegistry.DS_MAX_DEFAULT, MacAddress.NONE);
+    /** Largest {@code max-macs}. */
+    public static final int MAX_MACS_MAX = 1 << 20;
+    /** Largest {@code flood-limit} (frames per second). */
+    public static final int FLOOD_LIMIT_MAX = 100_000_000;
 
     /** Checks the ranges (same messages as {@link #parse}). */
     public PortOptions {
@@ -36,9 +44,20 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport) {
             throw new IllegalArgumentException("mac=" + MacAddress.toString(mac) + " is a multicast address");
         }
         transport = Collections.unmodifiableMap(new LinkedHashMap<>(transport));
+        if (maxMacs < 0 || maxMacs > MAX_MACS_MAX) {
+            throw new IllegalArgumentException("max-macs=" + maxMacs + " is out of range 1.." + MAX_MACS_MAX);
+        }
+        if (floodLimit < 0 || floodLimit > FLOOD_LIMIT_MAX) {
+            throw new IllegalArgumentException("flood-limit=" + floodLimit + " is out of range 1.." + FLOOD_LIMIT_MAX);
+        }
     }
 
-    /** Options without transport options. */
+    /** Options without port-security limits. */
+    public PortOptions(int dsMax, long mac, Map<String, String> transport) {
+        this(dsMax, mac, transport, 0, 0);
+    }
+
+    /** Options without transport options or limits. */
     public PortOptions(int dsMax, long mac) {
         this(dsMax, mac, Map.of());
     }
@@ -55,8 +74,11 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport) {
      * with a message naming the bad part:
      * <ul>
      * <li>{@code malformed option "<part>" (expected key=value)}</li>
-     * <li>{@code unknown option "<part>" (expected ds-max=<1..80> or mac=<xx:xx:xx:xx:xx:xx>)}; with transport
-     * options: {@code (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx> or a <transport> option: <keys>)}</li>
+     * <li>{@code unknown option "<part>" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or
+     * flood-limit=<frames/s>)}; with transport options: {@code (expected ..., flood-limit=<frames/s> or a <transport>
+     * option: <keys>)}</li>
+     * <li>{@code max-macs=<value> is not a number}, {@code max-macs=<n> is out of range 1..1048576}; the same for
+     * {@code flood-limit} (1..100000000)</li>
      * <li>{@code option "<key>" given twice}</li>
      * <li>{@code ds-max=<value> is not a number}, {@code ds-max=<n> is out of range 1..80}</li>
      * <li>{@code mac=<value> is not of the form xx:xx:xx:xx:xx:xx}, {@code mac=<value> is a multicast address}</li>
@@ -83,6 +105,8 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport) {
         long mac = MacAddress.NONE;
         boolean sawDsMax = false;
         boolean sawMac = false;
+        int maxMacs = 0;
+        int floodLimit = 0;
         Map<String, String> own = new LinkedHashMap<>();
         if (text == null) {
             return DEFAULTS;
@@ -131,11 +155,25 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport) {
                             throw new IllegalArgumentException("mac=" + value + " is a multicast address");
                         }
                     }
+                    case "max-macs" -> {
+                        if (maxMacs != 0) {
+                            throw new IllegalArgumentException("option \"max-macs\" given twice");
+                        }
+                        maxMacs = positive("max-macs", value, MAX_MACS_MAX);
+                    }
+                    case "flood-limit" -> {
+                        if (floodLimit != 0) {
+                            throw new IllegalArgumentException("option \"flood-limit\" given twice");
+                        }
+                        floodLimit = positive("flood-limit", value, FLOOD_LIMIT_MAX);
+                    }
                     default -> {
                         if (!isTransportKey.test(key)) {
                             throw new IllegalArgumentException("unknown option \"" + part + "\" (expected "
-                                    + (transportKeys.isEmpty() ? "ds-max=<1..80> or mac=<xx:xx:xx:xx:xx:xx>)"
-                                            : "ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx> or a " + transport + " option: "
+                                    + (transportKeys.isEmpty()
+                                            ? "ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or flood-limit=<frames/s>)"
+                                            : "ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, flood-limit=<frames/s> or a "
+                                                    + transport + " option: "
                                                     + String.join(", ", new TreeSet<>(transportKeys)) + ")"));
                         }
                         if (own.containsKey(key)) {
@@ -147,7 +185,18 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport) {
                 }
             }
         }
-        return new PortOptions(dsMax, mac, own);
+        return new PortOptions(dsMax, mac, own, maxMacs, floodLimit);
+    }
+
+    private static int positive(String key, String value, int max) {
+        if (!value.matches("-?[0-9]+")) {
+            throw new IllegalArgumentException(key + "=" + value + " is not a number");
+        }
+        long n = value.length() > 10 ? -1 : Long.parseLong(value);
+        if (n < 1 || n > max) {
+            throw new IllegalArgumentException(key + "=" + value + " is out of range 1.." + max);
+        }
+        return (int) n;
     }
 
     /** The canonical form, e.g. {@code ds-max=2 mac=02:00:00:00:00:01 vni=42}. */
@@ -156,6 +205,12 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport) {
         StringBuilder b = new StringBuilder("ds-max=").append(dsMax);
         if (mac != MacAddress.NONE) {
             b.append(" mac=").append(MacAddress.toString(mac));
+        }
+        if (maxMacs > 0) {
+            b.append(" max-macs=").append(maxMacs);
+        }
+        if (floodLimit > 0) {
+            b.append(" flood-limit=").append(floodLimit);
         }
         transport.forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
         return b.toString();

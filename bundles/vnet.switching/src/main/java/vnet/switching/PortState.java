@@ -1,5 +1,7 @@
 package vnet.switching;
 
+import java.util.concurrent.TimeUnit;
+
 import vnet.transport.shm.DevicePort;
 import vnet.virtio.net.NetDevice;
 
@@ -33,6 +35,15 @@ final class PortState {
     long dropsOffload;
     long dropsMonitor;
     long dropsNoPeer;
+    long dropsMacLimit;
+    long dropsFloodLimit;
+    /** max-macs (0: none). */
+    final int maxMacs;
+    /** flood-limit in frames per second (0: none), as a token bucket of one second: tokens in nanoseconds. */
+    final int floodLimit;
+    private final long floodCostNanos;
+    private long floodCredit = TimeUnit.SECONDS.toNanos(1);
+    private long floodStamp = System.nanoTime();
 
     PortState(int slot, PortDefinition definition, DevicePort port) {
         this.slot = slot;
@@ -43,6 +54,21 @@ final class PortState {
         this.trunk = vlan.isTrunk();
         this.accessVlan = vlan.accessVlan();
         this.monitor = definition.monitor();
+        this.maxMacs = definition.options().maxMacs();
+        this.floodLimit = definition.options().floodLimit();
+        this.floodCostNanos = floodLimit > 0 ? TimeUnit.SECONDS.toNanos(1) / floodLimit : 0;
+    }
+
+    /** flood-limit: takes one flooded frame's worth from the bucket, if there is one (worker thread). */
+    boolean mayFlood(long now) {
+        long credit = Math.min(floodCredit + (now - floodStamp), TimeUnit.SECONDS.toNanos(1));
+        floodStamp = now;
+        if (credit < floodCostNanos) {
+            floodCredit = credit;
+            return false;
+        }
+        floodCredit = credit - floodCostNanos;
+        return true;
     }
 
     /** Counts a negative {@link NetDevice#deliverToRx} result under its reason. */
@@ -57,7 +83,7 @@ final class PortState {
 
     PortStats stats() {
         return new PortStats(txFrames, txBytes, rxFrames, rxBytes, dropsNoRxBuffer, dropsTooBig, dropsVlan,
-                dropsSpoofed, dropsQueueError, dropsOffload, dropsMonitor, dropsNoPeer);
+                dropsSpoofed, dropsQueueError, dropsOffload, dropsMonitor, dropsNoPeer, dropsMacLimit, dropsFloodLimit);
     }
 
     String name() {

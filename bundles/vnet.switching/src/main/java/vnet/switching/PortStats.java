@@ -20,14 +20,23 @@ package vnet.switching;
  * @param dropsOffload     frames for this client dropped: an offload (GSO, checksum) its driver cannot take
  * @param dropsMonitor     frames a monitor port's client tried to transmit (monitor ports may not)
  * @param dropsNoPeer      frames from this client dropped on a p2p link whose other side was not running
+ * @param dropsMacLimit    frames from this client dropped: a new source address beyond its {@code max-macs}
+ * @param dropsFloodLimit  flooded frames from this client dropped beyond its {@code flood-limit}
  */
 public record PortStats(long txFrames, long txBytes, long rxFrames, long rxBytes, long dropsNoRxBuffer,
                         long dropsTooBig, long dropsVlan, long dropsSpoofed, long dropsQueueError, long dropsOffload,
-                        long dropsMonitor, long dropsNoPeer) {
+                        long dropsMonitor, long dropsNoPeer, long dropsMacLimit, long dropsFloodLimit) {
+
+    /** Counters without the port-security drops (they are 0). */
+    public PortStats(long txFrames, long txBytes, long rxFrames, long rxBytes, long dropsNoRxBuffer, long dropsTooBig,
+            long dropsVlan, long dropsSpoofed, long dropsQueueError, long dropsOffload, long dropsMonitor, long dropsNoPeer) {
+        this(txFrames, txBytes, rxFrames, rxBytes, dropsNoRxBuffer, dropsTooBig, dropsVlan, dropsSpoofed, dropsQueueError,
+                dropsOffload, dropsMonitor, dropsNoPeer, 0, 0);
+    }
 
     /** All drops, whatever the reason. */
     public long drops() {
         return dropsNoRxBuffer + dropsTooBig + dropsVlan + dropsSpoofed + dropsQueueError + dropsOffload
-                + dropsMonitor + dropsNoPeer;
+                + dropsMonitor + dropsNoPeer + dropsMacLimit + dropsFloodLimit;
     }
 }

@@ -68,7 +68,7 @@ public final class Switch extends FabricBase {
         this.maxPorts = maxPorts;
         this.macAgingSeconds = macAgingSeconds;
         this.macTableSize = macTableSize;
-        this.macs = new MacTable(macTableSize, TimeUnit.SECONDS.toNanos(macAgingSeconds));
+        this.macs = new MacTable(macTableSize, TimeUnit.SECONDS.toNanos(macAgingSeconds), maxPorts);
         this.monitors = new int[maxPorts];
         start();
     }
@@ -225,7 +225,10 @@ public final class Switch extends FabricBase {
             src.dropsSpoofed++;
             return;
         }
-        macs.learn(srcMac, vlan, src.slot, now);
+        if (!macs.learn(srcMac, vlan, src.slot, now, src.maxMacs)) {
+            src.dropsMacLimit++; // max-macs: a new address beyond the port's limit
+            return;
+        }
         scratchValid = false;
         for (int i = 0; i < monitorCount; i++) {
             deliver(slots[monitors[i]], pair, offset, length); // as it came in
@@ -239,6 +242,10 @@ public final class Switch extends FabricBase {
                 }
                 return; // known: delivered, or filtered (the destination is behind the source port)
             }
+        }
+        if (src.floodLimit > 0 && !src.mayFlood(now)) {
+            src.dropsFloodLimit++;
+            return;
         }
         int count = roundCount;
         for (int d = 0; d < count; d++) {

@@ -45,6 +45,52 @@ class SwitchTest {
     }
 
     @Test
+    void maxMacsStopsOneGuestFillingTheMacTable() throws Exception {
+        try (Harness h = harness("s")) {
+            Client a = h.port("a", "max-macs=2", "", false);
+            Client b = h.port("b");
+            long a1 = 0x02_00_00_00_0a_01L;
+            long a2 = 0x02_00_00_00_0a_02L;
+            long a3 = 0x02_00_00_00_0a_03L;
+            for (long src : new long[] {a1, a2}) {
+                byte[] f = Frames.frame(B, src, 1, 60);
+                a.send(f);
+                assertArrayEquals(f, b.expect());
+            }
+            a.send(Frames.frame(B, a3, 2, 60)); // a third address: refused
+            b.expectNothing(QUIET_MS);
+            assertEquals(1, h.fabric.stats("a").dropsMacLimit());
+            byte[] again = Frames.frame(B, a1, 3, 60); // known addresses go on
+            a.send(again);
+            assertArrayEquals(again, b.expect());
+            assertEquals(2, h.fabric.macTable().stream().filter(e -> e.port().equals("a")).count());
+        }
+    }
+
+    @Test
+    void floodLimitCapsFloodedFramesPerSecond() throws Exception {
+        try (Harness h = harness("s")) {
+            Client a = h.port("a", "flood-limit=10", "", false);
+            Client b = h.port("b");
+            for (int i = 0; i < 40; i++) {
+                a.send(Frames.frame(BCAST, A, i, 60));
+            }
+            int got = 0;
+            while (b.receive(java.time.Duration.ofMillis(QUIET_MS)) != null) {
+                got++;
+            }
+            long dropped = h.fabric.stats("a").dropsFloodLimit();
+            assertTrue(got >= 10 && got <= 12, "a one-second burst of 10, and what accrued meanwhile: " + got);
+            assertEquals(40, got + dropped);
+            b.send(Frames.frame(A, B, 99, 60)); // known unicast is not flooding: never limited
+            byte[] f = Frames.frame(B, A, 100, 60);
+            a.expect();
+            a.send(f);
+            assertArrayEquals(f, b.expect());
+        }
+    }
+
+    @Test
     void floodsUnknownThenForwardsLearnedUnicastOnly() throws Exception {
         try (Harness h = harness("s")) {
             Client a = h.port("a");

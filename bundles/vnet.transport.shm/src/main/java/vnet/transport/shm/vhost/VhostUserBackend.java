@@ -446,13 +446,13 @@ public final class VhostUserBackend {
 
     /** A ring broke (on the worker or this thread): one log line, the counter, and the front-end's error eventfd. */
     private void queueBroken(Vring v, String reason) {
-        brokenQueues.incrementAndGet();
-        LOG.log(Level.WARNING, "vhost-user {0}: vring {1} broken: {2}{3}", name, v.index, reason,
-                v.err != null ? "; front-end told through its error eventfd" : "");
         Doorbell err = v.err;
         if (err != null) {
             err.ring();
         }
+        brokenQueues.incrementAndGet();
+        LOG.log(Level.WARNING, "vhost-user {0}: vring {1} broken: {2}{3}", name, v.index, reason,
+                err != null ? "; front-end told through its error eventfd" : "");
     }
 
     /** Rings found broken since the port was made (each breaks once until the front-end resets it). */
