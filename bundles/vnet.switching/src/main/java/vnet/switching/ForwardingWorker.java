@@ -57,9 +57,18 @@ final class ForwardingWorker implements Agent, DataPath {
             this.action = action;
         }
 
-        void run() {
+        void run(ForwardingWorker worker) {
             try {
                 action.run();
+            } catch (InternalError e) {
+                // A guest memory fault of the round before, raised only now (asynchronously): blame it, then do the
+                // command whole (every command may run twice: they set slots and flush tables).
+                worker.fault(e);
+                try {
+                    action.run();
+                } catch (RuntimeException again) {
+                    failure = again;
+                }
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
@@ -236,7 +245,7 @@ final class ForwardingWorker implements Agent, DataPath {
     private int round() throws LinuxException {
         Command c;
         while ((c = commands.poll()) != null) {
-            c.run();
+            c.run(this);
         }
         int n = count;
         boolean changed = false;
@@ -301,7 +310,13 @@ final class ForwardingWorker implements Agent, DataPath {
         long now = System.nanoTime();
         if (!blamed && now - lastUnattributedLogNanos > TimeUnit.SECONDS.toNanos(1)) {
             lastUnattributedLogNanos = now;
-            LOG.log(Level.ERROR, "vnet " + name + ": data path error (no port's memory to blame); the worker goes on", t);
+            if (t instanceof InternalError) {
+                // A memory fault whose port has left, or whose file has grown back since: nothing left to break.
+                LOG.log(Level.WARNING, "vnet {0}: a guest memory fault no running port is to blame for (its port left,"
+                        + " or its file grew back): {1}", name, t.getMessage());
+            } else {
+                LOG.log(Level.ERROR, "vnet " + name + ": data path error (no port's memory to blame); the worker goes on", t);
+            }
         }
         return blamed;
     }
@@ -419,7 +434,7 @@ final class ForwardingWorker implements Agent, DataPath {
         }
         Command c;
         while ((c = commands.poll()) != null) {
-            c.run();
+            c.run(this);
         }
         for (int i = 0; i < ports.length; i++) {
             if (ports[i] != null) {

@@ -40,20 +40,14 @@ import vnet.virtqueue.Descriptor;
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class MemoryFaultTest {
-    private static final long MIB = 1 << 20;
-    private static final long MEM = 2 * MIB;
-    private static final long UVA = 0x7f00_0000_0000L;
-    private static final int QUEUE = 8;
-    private static final int HDR = 12; // VERSION_1
-    /** Ring placement in the guest-physical space (low: survives the cut; high: is cut off). */
-    private static final long RX_RING = 0x0000;
-    private static final long TX_RING_LOW = 0x1000;
-    private static final long TX_RING_HIGH = MIB + 0x10000;
-    private static final long HIGH_BUFFER = MIB + 0x80000;
+    private static final long MIB = HostileFrontend.MIB;
+    private static final int HDR = HostileFrontend.HDR;
+    private static final long TX_RING_LOW = HostileFrontend.TX_RING_LOW;
+    private static final long TX_RING_HIGH = HostileFrontend.TX_RING_HIGH;
+    private static final long HIGH_BUFFER = HostileFrontend.HIGH_BUFFER;
 
     enum Cut { TX_BUFFER, INDIRECT_TABLE, RINGS, RX_BUFFER }
 
-    enum Backing { MEMFD, UNLINKED_FILE }
 
     @TempDir
     Path dir;
@@ -61,23 +55,23 @@ class MemoryFaultTest {
     @ParameterizedTest
     @EnumSource(Cut.class)
     void memfdCutShortBreaksOnlyItsPort(Cut cut) throws Exception {
-        shrinkBreaksOnlyTheOffendingPort(cut, Backing.MEMFD);
+        shrinkBreaksOnlyTheOffendingPort(cut, HostileFrontend.Backing.MEMFD);
     }
 
     @ParameterizedTest
     @EnumSource(Cut.class)
     void unlinkedFileCutShortBreaksOnlyItsPort(Cut cut) throws Exception {
-        shrinkBreaksOnlyTheOffendingPort(cut, Backing.UNLINKED_FILE);
+        shrinkBreaksOnlyTheOffendingPort(cut, HostileFrontend.Backing.UNLINKED_FILE);
     }
 
-    private void shrinkBreaksOnlyTheOffendingPort(Cut cut, Backing backing) throws Exception {
+    private void shrinkBreaksOnlyTheOffendingPort(Cut cut, HostileFrontend.Backing backing) throws Exception {
         try (Harness h = new Harness(dir, new Switch("sw", FabricSettings.defaults().withRuntimeDir(dir)));
                 VhostUserPort bad = VhostUserPort.listen("bad", dir.resolve("bad.sock"), h.fabric.portSettings(PortOptions.DEFAULTS))) {
             Client b = h.port("b");
             Client c = h.port("c");
             h.fabric.attach(PortDefinition.of("bad", PortOptions.DEFAULTS), bad);
             exchange(b, c, 1);
-            try (Hostile fe = new Hostile(bad.socketPath(), backing, cut == Cut.RINGS ? TX_RING_HIGH : TX_RING_LOW)) {
+            try (HostileFrontend fe = new HostileFrontend(dir, bad.socketPath(), backing, cut == Cut.RINGS ? TX_RING_HIGH : TX_RING_LOW)) {
                 fe.setUp();
                 await(() -> bad.device() != null, "the hostile port runs");
                 switch (cut) {
@@ -122,7 +116,7 @@ class MemoryFaultTest {
             Client b = h.port("b");
             Client c = h.port("c");
             h.fabric.attach(PortDefinition.of("bad", PortOptions.DEFAULTS), bad);
-            try (Hostile fe = new Hostile(bad.socketPath(), Backing.MEMFD, TX_RING_LOW)) {
+            try (HostileFrontend fe = new HostileFrontend(dir, bad.socketPath(), HostileFrontend.Backing.MEMFD, TX_RING_LOW)) {
                 fe.sendMemTable();
                 fe.sync(); // the back-end has mapped the region
                 fe.cut(0);
@@ -154,9 +148,9 @@ class MemoryFaultTest {
             Client b = h.port("b");
             Client c = h.port("c");
             h.fabric.attach(PortDefinition.of("bad", PortOptions.DEFAULTS), bad);
-            try (Hostile fe = new Hostile(bad.socketPath(), Backing.MEMFD, TX_RING_LOW)) {
+            try (HostileFrontend fe = new HostileFrontend(dir, bad.socketPath(), HostileFrontend.Backing.MEMFD, TX_RING_LOW)) {
                 fe.setUp();
-                fe.send(VhostUserRequest.SET_VRING_ERR, le(8).putLong(1), err.fd().fd());
+                fe.send(VhostUserRequest.SET_VRING_ERR, HostileFrontend.le(8).putLong(1), err.fd().fd());
                 fe.sync();
                 await(() -> bad.device() != null, "the port runs");
                 fe.postTx(64 * MIB, HDR + 60, 0); // far outside the 2 MiB the driver registered
@@ -172,7 +166,7 @@ class MemoryFaultTest {
     @Test
     void sealableMemfdCannotBeCutAfterRegistration() throws Exception {
         try (VhostUserPort port = VhostUserPort.listen("p", dir.resolve("p.sock"), vnet.transport.shm.PortSettings.defaults());
-                Hostile fe = new Hostile(port.socketPath(), Backing.MEMFD, TX_RING_LOW, Memfd.MFD_CLOEXEC | Memfd.MFD_ALLOW_SEALING)) {
+                HostileFrontend fe = new HostileFrontend(dir, port.socketPath(), HostileFrontend.Backing.MEMFD, TX_RING_LOW, Memfd.MFD_CLOEXEC | Memfd.MFD_ALLOW_SEALING)) {
             fe.setUp();
             await(() -> port.device() != null, "the port runs");
             IOException refused = assertThrows(IOException.class, () -> fe.cut(MIB));
@@ -217,128 +211,4 @@ class MemoryFaultTest {
         }
     }
 
-    /**
-     * A hand-written vhost-user front-end with split rings of 8 (VERSION_1 and INDIRECT_DESC, no protocol features:
-     * rings start at their kick), its memory one 2 MiB file it can cut short.
-     */
-    private final class Hostile implements AutoCloseable {
-        final UnixSocket socket;
-        final Fd file;
-        final Mapping mapping;
-        final UnsafeBuffer mem;
-        final long txRing;
-        final EventFd[] kicks = {EventFd.create(), EventFd.create()};
-        final EventFd[] calls = {EventFd.create(), EventFd.create()};
-        int txAvail;
-        int rxAvail;
-
-        Hostile(Path sock, Backing backing, long txRing) throws Exception {
-            this(sock, backing, txRing, Memfd.MFD_CLOEXEC);
-        }
-
-        Hostile(Path sock, Backing backing, long txRing, int memfdFlags) throws Exception {
-            this.txRing = txRing;
-            if (backing == Backing.MEMFD) {
-                file = Memfd.create("hostile", MEM, memfdFlags);
-            } else {
-                Path p = dir.resolve("hostile-memory");
-                try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
-                    f.setLength(MEM);
-                }
-                file = Files.open(p, Files.O_RDWR);
-                java.nio.file.Files.delete(p); // unlinked: only the descriptors keep it
-            }
-            mapping = Mman.mapShared(file, 0, MEM);
-            mem = new UnsafeBuffer(mapping.address(), (int) MIB); // only the part that survives every cut
-            socket = UnixSocket.connect(sock);
-            socket.setReceiveTimeout(10_000);
-        }
-
-        void setUp() throws IOException {
-            sendMemTable();
-            setUpRings();
-        }
-
-        void sendMemTable() throws IOException {
-            send(VhostUserRequest.SET_OWNER, le(0));
-            send(VhostUserRequest.SET_FEATURES, le(8).putLong(Features.VERSION_1 | Features.RING_INDIRECT_DESC));
-            send(VhostUserRequest.SET_MEM_TABLE, le(40).putInt(1).putInt(0).putLong(0).putLong(MEM).putLong(UVA).putLong(0),
-                    file.fd());
-        }
-
-        void setUpRings() throws IOException {
-            for (int v = 0; v < 2; v++) {
-                long ring = v == 0 ? RX_RING : txRing;
-                send(VhostUserRequest.SET_VRING_NUM, le(8).putInt(v).putInt(QUEUE));
-                // desc | avail at +0x400 | used at +0x800
-                send(VhostUserRequest.SET_VRING_ADDR, le(40).putInt(v).putInt(0).putLong(UVA + ring)
-                        .putLong(UVA + ring + 0x800).putLong(UVA + ring + 0x400).putLong(0));
-                send(VhostUserRequest.SET_VRING_BASE, le(8).putInt(v).putInt(0));
-                send(VhostUserRequest.SET_VRING_CALL, le(8).putLong(v), calls[v].fd().fd());
-                send(VhostUserRequest.SET_VRING_KICK, le(8).putLong(v), kicks[v].fd().fd());
-            }
-        }
-
-        /** One descriptor in slot {@code txAvail} of the transmit ring, made available (not kicked). */
-        void postTx(long addr, int len, int flags) {
-            post(txRing, txAvail++, addr, len, flags);
-        }
-
-        void postRx(long addr, int len) {
-            post(RX_RING, rxAvail++, addr, len, Descriptor.F_WRITE);
-        }
-
-        private void post(long ring, int n, long addr, int len, int flags) {
-            int slot = n % QUEUE;
-            int d = (int) ring + 16 * slot;
-            mem.putLong(d, addr);
-            mem.putInt(d + 8, len);
-            mem.putShort(d + 12, (short) flags);
-            mem.putShort(d + 14, (short) 0);
-            int avail = (int) ring + 0x400;
-            mem.putShort(avail + 4 + 2 * slot, (short) slot);
-            mem.putShortVolatile(avail + 2, (short) (n + 1));
-        }
-
-        /** A GET_FEATURES round trip: every message sent before it was handled. */
-        void sync() throws IOException {
-            send(VhostUserRequest.GET_FEATURES, le(0));
-            byte[] reply = new byte[12 + 8];
-            socket.recvExactly(reply, 0);
-        }
-
-        /** Cuts the memory file to {@code size} bytes (through /proc, as any process holding it could). */
-        void cut(long size) throws IOException {
-            try (RandomAccessFile f = new RandomAccessFile("/proc/self/fd/" + file.fd(), "rw")) {
-                f.setLength(size);
-            }
-        }
-
-        void kickTx() throws IOException {
-            kicks[1].signal();
-        }
-
-        void send(int request, ByteBuffer payload, int... fds) throws IOException {
-            ByteBuffer m = ByteBuffer.allocate(12 + payload.capacity()).order(ByteOrder.LITTLE_ENDIAN);
-            m.putInt(request).putInt(1).putInt(payload.capacity()).put(payload.flip()).flip();
-            socket.sendFully(m, fds);
-        }
-
-        @Override
-        public void close() {
-            socket.close();
-            mapping.close();
-            file.close();
-            for (EventFd e : kicks) {
-                e.close();
-            }
-            for (EventFd e : calls) {
-                e.close();
-            }
-        }
-    }
-
-    private static ByteBuffer le(int size) {
-        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
-    }
 }
