@@ -12,7 +12,6 @@ import java.util.function.Supplier;
 
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
-import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
@@ -51,8 +50,7 @@ import vnet.virtqueue.RingLayout;
         "osgi.command.function=mactable",
         "osgi.command.function=queues",
         "osgi.command.function=capture",
-        "osgi.command.function=qemu",
-        "osgi.command.function=exit"})
+        "osgi.command.function=qemu"})
 public final class VnetCommands {
     /** How long create waits for what it configured to come up before saying it is not up yet. */
     static final long UP_WAIT_MILLIS = 5_000;
@@ -541,31 +539,6 @@ public final class VnetCommands {
         out.println("attach a QEMU guest with (memory once per guest, then the NIC):");
         out.println("  memory: " + QemuArgs.join(QemuArgs.memory()));
         out.println("  nic " + name + ": " + QemuArgs.join(QemuArgs.nic(name, socket, Configs.bool(port, "client"), mac)));
-    }
-
-    @Descriptor("end vnet from a script: stops every bundle (ports close, their sockets go), then exits with code 0")
-    public void exit() {
-        exit(0);
-    }
-
-    @Descriptor("end vnet from a script: stops every bundle (ports close, their sockets go), then exits with the code")
-    public void exit(@Descriptor("the process exit code") int code) {
-        Thread t = new Thread(() -> {
-            Bundle[] bundles = context.getBundles();
-            long self = context.getBundle().getBundleId();
-            for (int i = bundles.length - 1; i > 0; i--) {
-                if (bundles[i].getBundleId() != self) {
-                    try {
-                        bundles[i].stop(Bundle.STOP_TRANSIENT);
-                    } catch (Exception | LinkageError e) {
-                        // going away anyway
-                    }
-                }
-            }
-            System.out.flush();
-            System.exit(code);
-        }, "vnet-exit");
-        t.start();
     }
 
     // ---- helpers ---------------------------------------------------------------------------------------------
