@@ -102,7 +102,7 @@ public final class Console {
 
     /** Runs what gosh.args says; returns the exit code to end with, or -1 to keep running. */
     int run(CommandSession session, String goshArgs) {
-        PrintStream err = session.getConsole();
+        PrintStream err = System.err;
         Args args;
         try {
             args = Args.parse(goshArgs);

@@ -148,6 +148,19 @@ final class Configs {
         return v == null || v.toString().isBlank() ? fallback : v.toString();
     }
 
+    /** An integer property (a number or its text), else {@code fallback}. */
+    static int integer(Configuration c, String key, int fallback) {
+        Object v = get(c, key);
+        if (v instanceof Number n) {
+            return n.intValue();
+        }
+        try {
+            return v == null ? fallback : Integer.parseInt(v.toString().trim());
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
     static boolean bool(Configuration c, String key) {
         Object v = get(c, key);
         return v instanceof Boolean b ? b : v != null && Boolean.parseBoolean(v.toString());
