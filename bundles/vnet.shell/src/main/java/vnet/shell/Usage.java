@@ -73,12 +73,12 @@ final class Usage {
         for (int i = 0; i < synopsis.size(); i++) {
             sb.append(i == 0 ? "usage: " : "       ").append(synopsis.get(i)).append('\n');
         }
-        if (!options.isEmpty()) {
-            sb.append("options:\n");
-            int width = 0;
-            for (Option o : options) {
-                width = Math.max(width, o.names().length());
-            }
+        sb.append("options:\n");
+        int width = "-h, --help".length();
+        for (Option o : options) {
+            width = Math.max(width, o.names().length());
+        }
+        {
             for (Option o : options) {
                 sb.append("  ").append(o.names()).append(" ".repeat(width - o.names().length() + 2)).append(o.help());
                 if (o.defaultValue() != null) {
@@ -87,7 +87,7 @@ final class Usage {
                 sb.append('\n');
             }
         }
-        sb.append("  -h, --help").append(" ").append("  show this help\n");
+        sb.append("  -h, --help").append(" ".repeat(width - 10 + 2)).append("show this help\n");
         for (String n : notes) {
             sb.append(n).append('\n');
         }
