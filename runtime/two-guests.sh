@@ -19,20 +19,33 @@ done
 guest() { # name mac kernel-args...
     local name=$1 mac=$2
     shift 2
-    timeout --signal=KILL 300 qemu-system-x86_64 -name "$name" -accel tcg -nographic -nodefaults -no-user-config \
+    # exec: the background job's PID is timeout's, which passes SIGTERM on to QEMU. stdin is not the terminal,
+    # so QEMU leaves the terminal's modes alone (and SeaBIOS's reset sequence goes to the log or through grep).
+    exec timeout --signal=KILL 300 qemu-system-x86_64 -name "$name" -accel tcg -nographic -nodefaults -no-user-config \
         -serial stdio -no-reboot -kernel "$IMG/vmlinuz" -initrd "$IMG/initrd.gz" \
         -append "console=ttyS0 panic=-1 acpi=off quiet vnet.name=$name vnet.deadline=240 $*" \
         -m 256M -object memory-backend-memfd,id=mem,size=256M,share=on -numa node,memdev=mem \
         -chardev "socket,id=vnet-$name-chr,path=$RUN/default/$name.sock,reconnect=1" \
         -netdev "vhost-user,id=vnet-$name,chardev=vnet-$name-chr" \
-        -device "virtio-net-pci,netdev=vnet-$name,vectors=0,romfile=,mac=$mac"
+        -device "virtio-net-pci,netdev=vnet-$name,vectors=0,romfile=,mac=$mac" < /dev/null
 }
 
 LOG_B=$(mktemp /tmp/vnet-guest-b.XXXXXX.log)
 guest b 02:00:00:00:00:02 vnet.ip=192.0.2.2/24 vnet.mode=wait vnet.wait=120 > "$LOG_B" 2>&1 &
 B=$!
-trap 'kill $B 2>/dev/null || true' EXIT
-echo "guest b: 192.0.2.2 on $RUN/default/b.sock (console: $LOG_B)" >&2
+# On every exit (also Ctrl-C): stop guest b's QEMU and wait for it, then remove its console log.
+cleanup() {
+    kill "$B" 2>/dev/null || true
+    wait "$B" 2>/dev/null || true
+    rm -f "$LOG_B"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+echo "guest b: 192.0.2.2 on $RUN/default/b.sock" >&2
 echo "guest a: 192.0.2.1 on $RUN/default/a.sock, pinging 192.0.2.2" >&2
 guest a 02:00:00:00:00:01 vnet.ip=192.0.2.1/24 vnet.mode=ping vnet.peer=192.0.2.2 vnet.count=5 2>&1 \
-    | grep --line-buffered -E 'VNET-(READY|RESULT|ERROR)'
+    | grep --line-buffered -E 'VNET-(READY|RESULT|ERROR)' || {
+    echo "guest a printed no result; guest b's console:" >&2
+    tail -n 20 "$LOG_B" >&2
+    exit 1
+}
