@@ -59,7 +59,8 @@ class KarafFeatureTest {
 
                 // --help in Karaf, with the defaults; a usage line, not Gogo's coercion message.
                 String help = karaf.client("vnet:create --help");
-                assertTrue(help.contains("usage: vnet:create switch <name>") && help.contains("(default 256)"), help);
+                assertTrue(help.contains("usage: vnet:create p2p <name>") && help.contains("vnet:create switch <name>")
+                        && help.contains("(default 256)"), help);
                 String listHelp = karaf.client("vnet:list --help");
                 assertTrue(listHelp.contains("usage: vnet:list [--json]"), listHelp);
                 String bare = karaf.client("vnet:create");
