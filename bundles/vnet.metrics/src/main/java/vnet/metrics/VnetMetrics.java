@@ -1,10 +1,7 @@
 package vnet.metrics;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -30,8 +27,6 @@ import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
 
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 
 import vnet.peer.PeerStatus;
 import vnet.switching.Fabric;
@@ -63,7 +58,7 @@ public final class VnetMetrics {
     /** What this component registered, with the object behind each name (a new object means re-register). */
     private final Map<ObjectName, Object> registered = new HashMap<>();
     private ScheduledExecutorService refresher;
-    private HttpServer http;
+    private MetricsHttp http;
 
     @Activate
     void activate(BundleContext context) throws IOException {
@@ -85,45 +80,27 @@ public final class VnetMetrics {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(PORT_PROPERTY + "=" + port + " is not a port number");
             }
-            http = HttpServer.create(new InetSocketAddress(address == null || address.isBlank() ? "127.0.0.1"
-                    : address.trim(), p), 8);
-            http.createContext("/metrics", this::serve);
-            http.setExecutor(Executors.newSingleThreadExecutor(r -> {
-                Thread t = new Thread(r, "vnet-metrics-http");
-                t.setDaemon(true);
-                return t;
-            }));
-            http.start();
-            LOG.info("vnet metrics: Prometheus text at http://" + http.getAddress().getHostString() + ":"
-                    + http.getAddress().getPort() + "/metrics");
+            try {
+                http = MetricsHttp.start(address == null || address.isBlank() ? "127.0.0.1" : address.trim(), p,
+                        () -> Prometheus.render(list(fabrics), list(peers)));
+                LOG.info("vnet metrics: Prometheus text at " + http.url());
+            } catch (NoClassDefFoundError noHttpServer) {
+                LOG.warning("vnet metrics: no /metrics: this framework does not export com.sun.net.httpserver (Karaf:"
+                        + " add it to org.osgi.framework.system.packages.extra); the JMX MBeans run");
+            }
         }
     }
 
     @Deactivate
     synchronized void deactivate() {
         if (http != null) {
-            http.stop(0);
+            http.close();
         }
         refresher.shutdownNow();
         for (ObjectName n : registered.keySet()) {
             unregister(n);
         }
         registered.clear();
-    }
-
-    private void serve(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
-                exchange.sendResponseHeaders(405, -1);
-                return;
-            }
-            byte[] body = Prometheus.render(list(fabrics), list(peers)).getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set("Content-Type", Prometheus.CONTENT_TYPE);
-            exchange.sendResponseHeaders(200, body.length);
-            try (OutputStream out = exchange.getResponseBody()) {
-                out.write(body);
-            }
-        }
     }
 
     private static <T> List<T> list(List<T> l) {

@@ -72,6 +72,12 @@ class KarafFeatureTest {
                         + " of range 1..4096)", Duration.ofSeconds(60));
                 assertFalse(why.contains("\tat "), why);
 
+                // The metrics feature: its bundle starts (JMX MBeans; /metrics needs com.sun.net.httpserver exported).
+                String metrics = karaf.client("feature:install vnet-metrics", Duration.ofMinutes(3));
+                assertFalse(metrics.contains("Error"), metrics + "\n" + karaf.log());
+                assertTrue(Pattern.compile("(?m)^vnet-metrics +\\|.*\\| Started").matcher(karaf.client("feature:list -i"))
+                        .find(), karaf.client("feature:list -i"));
+
                 // vnet:exit is the Felix runtime's: Karaf does not have it, and keeps running.
                 String exit = karaf.client("vnet:exit");
                 assertTrue(exit.contains("Command not found"), exit);
