@@ -30,22 +30,29 @@ guest() { # name mac kernel-args...
         -device "virtio-net-pci,netdev=vnet-$name,vectors=0,romfile=,mac=$mac" < /dev/null
 }
 
+LOG_A=$(mktemp /tmp/vnet-guest-a.XXXXXX.log)
 LOG_B=$(mktemp /tmp/vnet-guest-b.XXXXXX.log)
-guest b 02:00:00:00:00:02 vnet.ip=192.0.2.2/24 vnet.mode=wait vnet.wait=120 > "$LOG_B" 2>&1 &
-B=$!
-# On every exit (also Ctrl-C): stop guest b's QEMU and wait for it, then remove its console log.
+A= B=
+# On every exit (also Ctrl-C, SIGTERM): stop both QEMUs and wait for them, then remove their console logs.
 cleanup() {
-    kill "$B" 2>/dev/null || true
-    wait "$B" 2>/dev/null || true
-    rm -f "$LOG_B"
+    for pid in $A $B; do kill "$pid" 2>/dev/null || true; done
+    for pid in $A $B; do wait "$pid" 2>/dev/null || true; done
+    rm -f "$LOG_A" "$LOG_B"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+guest b 02:00:00:00:00:02 vnet.ip=192.0.2.2/24 vnet.mode=wait vnet.wait=120 > "$LOG_B" 2>&1 &
+B=$!
 echo "guest b: 192.0.2.2 on $RUN/default/b.sock" >&2
 echo "guest a: 192.0.2.1 on $RUN/default/a.sock, pinging 192.0.2.2" >&2
-guest a 02:00:00:00:00:01 vnet.ip=192.0.2.1/24 vnet.mode=ping vnet.peer=192.0.2.2 vnet.count=5 2>&1 \
-    | grep --line-buffered -E 'VNET-(READY|RESULT|ERROR)' || {
-    echo "guest a printed no result; guest b's console:" >&2
-    tail -n 20 "$LOG_B" >&2
+guest a 02:00:00:00:00:01 vnet.ip=192.0.2.1/24 vnet.mode=ping vnet.peer=192.0.2.2 vnet.count=5 > "$LOG_A" 2>&1 &
+A=$!
+# wait (not a foreground pipeline) so that a signal is handled at once.
+wait "$A" || true
+A=
+tr -d '\r' < "$LOG_A" | grep -E 'VNET-(READY|RESULT|ERROR)' || true
+if ! grep -q 'VNET-RESULT ping sent=5 received=5' "$LOG_A"; then
+    echo "no 5 of 5 pings; guest b's console ends with:" >&2
+    tr -d '\r' < "$LOG_B" | tail -n 20 >&2
     exit 1
-}
+fi
