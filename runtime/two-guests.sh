@@ -50,9 +50,10 @@ A=$!
 # wait (not a foreground pipeline) so that a signal is handled at once.
 wait "$A" || true
 A=
-tr -d '\r' < "$LOG_A" | grep -E 'VNET-(READY|RESULT|ERROR)' || true
+# The console's lines without carriage returns and terminal control sequences (SeaBIOS's reset, ESC c, comes first).
+tr -d '\r' < "$LOG_A" | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b.//g' | grep -E 'VNET-(READY|RESULT|ERROR)' || true
 if ! grep -q 'VNET-RESULT ping sent=5 received=5' "$LOG_A"; then
     echo "no 5 of 5 pings; guest b's console ends with:" >&2
-    tr -d '\r' < "$LOG_B" | tail -n 20 >&2
+    tr -d '\r' < "$LOG_B" | sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1b.//g' | tail -n 20 >&2
     exit 1
 fi
