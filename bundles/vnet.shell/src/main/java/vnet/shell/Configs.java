@@ -13,6 +13,8 @@ import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
+import vnet.switching.FabricSettings;
+
 /**
  * The vnet configurations in ConfigAdmin, found by their {@code name} (and {@code link}) properties, whatever
  * created them: these commands, {@code etc/*.cfg} files or Karaf's {@code config:} commands.
@@ -22,8 +24,6 @@ final class Configs {
     static final String SWITCH = "vnet.switch";
     static final String PORT = "vnet.port";
     static final String PEER = "vnet.peer";
-    /** Default of {@code runtime.dir} when the framework property {@value #RUNTIME_DIR_PROPERTY} is not set. */
-    static final String RUNTIME_DIR_DEFAULT = "/tmp/vnet";
     static final String RUNTIME_DIR_PROPERTY = "vnet.runtime.dir";
     /** Names become socket file names and configuration names: letters, digits, '-' and '_'. */
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
@@ -148,6 +148,19 @@ final class Configs {
         return v == null || v.toString().isBlank() ? fallback : v.toString();
     }
 
+    /** An integer property (a number or its text), else {@code fallback}. */
+    static int integer(Configuration c, String key, int fallback) {
+        Object v = get(c, key);
+        if (v instanceof Number n) {
+            return n.intValue();
+        }
+        try {
+            return v == null ? fallback : Integer.parseInt(v.toString().trim());
+        } catch (NumberFormatException e) {
+            return fallback;
+        }
+    }
+
     static boolean bool(Configuration c, String key) {
         Object v = get(c, key);
         return v instanceof Boolean b ? b : v != null && Boolean.parseBoolean(v.toString());
@@ -155,7 +168,8 @@ final class Configs {
 
     /**
      * Where a port's socket is: its {@code socket} property, else {@code <runtime.dir>/<link>/<name>.sock} with the
-     * link's {@code runtime.dir}, else the framework's {@value #RUNTIME_DIR_PROPERTY}, else {@value #RUNTIME_DIR_DEFAULT}.
+     * link's {@code runtime.dir}, else the framework's {@value #RUNTIME_DIR_PROPERTY}, else
+     * {@link FabricSettings#DEFAULT_RUNTIME_DIR} (the one default, vnet.switching's).
      */
     static Path socketOf(Configuration port, Configuration fabric, String frameworkRuntimeDir) {
         String socket = string(port, "socket", null);
@@ -170,7 +184,8 @@ final class Configs {
     static Path runtimeDir(Configuration fabric, String frameworkRuntimeDir) {
         String dir = fabric == null ? null : string(fabric, "runtime.dir", null);
         if (dir == null) {
-            dir = frameworkRuntimeDir == null || frameworkRuntimeDir.isBlank() ? RUNTIME_DIR_DEFAULT : frameworkRuntimeDir;
+            return frameworkRuntimeDir == null || frameworkRuntimeDir.isBlank() ? FabricSettings.DEFAULT_RUNTIME_DIR
+                    : Path.of(frameworkRuntimeDir);
         }
         return Path.of(dir);
     }

@@ -129,7 +129,7 @@ public final class DefaultJob {
                     .append(QemuArgs.join(QemuArgs.nic(p[0], socket, Configs.bool(pc, "client"), p[1]))).append('\n');
         }
         sb.append("  e.g. qemu-system-x86_64 -accel tcg -nographic -kernel vmlinuz -initrd initrd.gz <memory> <guest a>\n");
-        sb.append("vnet: commands: vnet:list, vnet:stats, vnet:create, vnet:remove ... (help vnet:create)\n");
+        sb.append("vnet: commands: vnet:list, vnet:stats, vnet:create, vnet:remove ... (each with --help)\n");
         return sb.toString();
     }
 }

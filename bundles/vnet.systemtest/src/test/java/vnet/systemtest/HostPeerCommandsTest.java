@@ -40,7 +40,7 @@ class HostPeerCommandsTest {
             assertTrue(byPort.contains("created host peer hp0"), byPort);
 
             List<String> again = VnetRuntime.printed(vnet.run("vnet:create peer peer=sw:hp,name=hq"));
-            assertEquals(List.of("gogo: IllegalArgumentException: a host peer of peer=sw:hp exists already"), again);
+            assertEquals(List.of("error: a host peer of peer=sw:hp exists already"), again);
 
             String list = vnet.run("vnet:list");
             assertTrue(list.contains("host peer vp0  up"), list);

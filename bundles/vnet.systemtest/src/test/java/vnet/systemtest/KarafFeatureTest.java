@@ -56,8 +56,48 @@ class KarafFeatureTest {
                 String error = karaf.client("vnet:create port nolink x");
                 assertTrue(error.contains("no p2p link or switch \"nolink\""), error);
                 assertFalse(error.contains("\tat "), "no stack trace: " + error);
+
+                // --help in Karaf, with the defaults; a usage line, not Gogo's coercion message.
+                String help = karaf.client("vnet:create --help");
+                assertTrue(help.contains("usage: vnet:create p2p <name>") && help.contains("vnet:create switch <name>")
+                        && help.contains("(default 256)"), help);
+                String listHelp = karaf.client("vnet:list --help");
+                assertTrue(listHelp.contains("usage: vnet:list [--json]"), listHelp);
+                String bare = karaf.client("vnet:create");
+                assertTrue(bare.contains("missing what to create") && !bare.contains("coerce"), bare);
+
+                // A bad etc/*.cfg: the component refuses it, and vnet:list says why.
+                Files.writeString(karaf.etc().resolve("vnet.switch-kbad.cfg"), "name = kbad\nmax.ports = 0\n");
+                String why = awaitOutput(karaf, "vnet:list", "switch kbad  (configured, not running: max.ports=0 is out"
+                        + " of range 1..4096)", Duration.ofSeconds(60));
+                assertFalse(why.contains("\tat "), why);
+
+                // The metrics feature: its bundle starts (JMX MBeans; /metrics needs com.sun.net.httpserver exported).
+                String metrics = karaf.client("feature:install vnet-metrics", Duration.ofMinutes(3));
+                assertFalse(metrics.contains("Error"), metrics + "\n" + karaf.log());
+                assertTrue(Pattern.compile("(?m)^vnet-metrics +\\|.*\\| Started").matcher(karaf.client("feature:list -i"))
+                        .find(), karaf.client("feature:list -i"));
+
+                // vnet:exit is the Felix runtime's: Karaf does not have it, and keeps running.
+                String exit = karaf.client("vnet:exit");
+                assertTrue(exit.contains("Command not found"), exit);
+                Thread.sleep(2000);
+                assertTrue(karaf.client("vnet:list").contains("p2p link kl"), "Karaf still runs after vnet:exit");
             }
         }
+    }
+
+    private static String awaitOutput(Karaf karaf, String command, String expected, Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        String out = karaf.client(command);
+        while (!out.contains(expected)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(command + " did not show \"" + expected + "\" within " + limit + ":\n" + out);
+            }
+            Thread.sleep(500);
+            out = karaf.client(command);
+        }
+        return out;
     }
 
     private static void await(Path file, Duration limit, Karaf karaf) throws InterruptedException {

@@ -123,7 +123,7 @@ class RuntimeCommandsTest {
             }
             vnet.run("vnet:create switch s1");
             List<String> lines = VnetRuntime.printed(vnet.run("vnet:create port s1 p ds-max=81"));
-            assertEquals(List.of("gogo: IllegalArgumentException: ds-max=81 is out of range 1..80"), lines);
+            assertEquals(List.of("error: ds-max=81 is out of range 1..80"), lines);
             lines = VnetRuntime.printed(vnet.run("vnet:create port s1 p --vlan trunk:5000"));
             assertEquals(1, lines.size(), lines.toString());
             String help = vnet.run("help vnet:create");

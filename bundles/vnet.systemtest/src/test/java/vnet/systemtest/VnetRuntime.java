@@ -45,6 +45,10 @@ final class VnetRuntime implements AutoCloseable {
         }
         cmd.add(Build.java());
         cmd.addAll(List.of(jvmArgs));
+        if (List.of(jvmArgs).stream().noneMatch(a -> a.startsWith("-Dgosh.args="))) {
+            // Commands come on a pipe, errors included: a console that carries on after them, as on a terminal.
+            cmd.add("-Dgosh.args=--interactive");
+        }
         cmd.add("-Dvnet.runtime.dir=" + runtimeDir);
         cmd.add("-jar");
         cmd.add(Build.runtimeJar().toString());
@@ -83,6 +87,11 @@ final class VnetRuntime implements AutoCloseable {
 
     Path log() {
         return process.log();
+    }
+
+    /** Waits for the runtime to end; its exit code. */
+    int waitFor(Duration limit) throws InterruptedException, TimeoutException {
+        return process.waitFor(limit);
     }
 
     long pid() {

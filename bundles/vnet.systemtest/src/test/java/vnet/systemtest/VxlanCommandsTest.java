@@ -58,10 +58,10 @@ class VxlanCommandsTest {
                 for (String[] c : cases) {
                     List<String> lines = VnetRuntime.printed(vnet.run("vnet:create port sw up2 -t vxlan " + c[0]));
                     assertEquals(1, lines.size(), c[0] + " printed " + lines);
-                    assertTrue(lines.get(0).startsWith("gogo: IllegalArgumentException: " + c[1]), c[0] + " printed " + lines);
+                    assertTrue(lines.get(0).startsWith("error: " + c[1]), c[0] + " printed " + lines);
                 }
                 List<String> vhost = VnetRuntime.printed(vnet.run("vnet:create port sw v2 vni=42"));
-                assertEquals(List.of("gogo: IllegalArgumentException: unknown option \"vni=42\" (expected ds-max=<1..80>, "
+                assertEquals(List.of("error: unknown option \"vni=42\" (expected ds-max=<1..80>, "
                         + "mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or flood-limit=<frames/s>)"), vhost, "a vhost-user port takes no vxlan options");
                 assertEquals(before, vnet.run("vnet:list"), "nothing on the switch changed");
                 // The transport is hot-removed and added like any bundle: its port goes down and comes back.
@@ -73,11 +73,11 @@ class VxlanCommandsTest {
                 sockets = ip("netns", "exec", NS, "ss", "-uan");
                 assertTrue(!sockets.contains("192.0.2.101:4789"), "stopping the transport closed the tunnel\n" + sockets);
                 String down = vnet.run("vnet:list");
-                assertTrue(down.contains("port g") && down.contains("(configured, not up: transport vxlan)"), down);
+                assertTrue(down.contains("port g") && down.contains("(configured, not up: transport vxlan"), down);
                 List<String> missing = VnetRuntime.printed(vnet.run("vnet:create port sw up3 -t vxlan vni=42 local=192.0.2.101 "
                         + "remote=192.0.2.102"));
-                assertEquals(List.of("gogo: IllegalArgumentException: transport \"vxlan\" is not installed: cannot check the "
-                        + "options vni, local, remote"), missing);
+                assertEquals(1, missing.size(), "one line: " + missing);
+                assertTrue(missing.get(0).startsWith("error: unknown transport \"vxlan\" (installed: "), missing.get(0));
                 vnet.run("start " + id.group(1));
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                 while (!ip("netns", "exec", NS, "ss", "-uan").contains("192.0.2.101:4789") && System.nanoTime() < deadline) {

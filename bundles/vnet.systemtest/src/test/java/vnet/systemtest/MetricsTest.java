@@ -1,0 +1,161 @@
+package vnet.systemtest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import vnet.testing.WorkDir;
+import vnet.transport.shm.vhost.VhostUserFrontend;
+import vnet.virtio.net.FrameBuffer;
+
+/**
+ * vnet.metrics in the runtime jar: two Java vhost-user front-ends exchange frames over the default p2p link while
+ * the test scrapes {@code /metrics} (Prometheus text) and reads the same port counters as MXBeans of the runtime's
+ * platform MBeanServer (over JMX remote, as jconsole would): both move by exactly the frames sent.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class MetricsTest {
+    static final long A = 0x02_00_00_00_00_01L;
+    static final long B = 0x02_00_00_00_00_02L;
+    static final int FRAMES = 25;
+
+    @Test
+    void prometheusAndJmxCountersMoveWithTheFrames() throws Exception {
+        int httpPort = freePort();
+        int jmxPort = freePort();
+        try (WorkDir dir = WorkDir.create("vnet-ops-");
+                VnetRuntime vnet = VnetRuntime.start(dir.path(), dir.resolve("run"), "-Dvnet.metrics.port=" + httpPort,
+                        "-Dcom.sun.management.jmxremote.port=" + jmxPort, "-Dcom.sun.management.jmxremote.rmi.port="
+                                + jmxPort, "-Dcom.sun.management.jmxremote.authenticate=false",
+                        "-Dcom.sun.management.jmxremote.ssl=false", "-Dcom.sun.management.jmxremote.host=127.0.0.1",
+                        "-Djava.rmi.server.hostname=127.0.0.1")) {
+            Path a = dir.resolve("run/default/a.sock");
+            Path b = dir.resolve("run/default/b.sock");
+            awaitFile(a);
+            awaitFile(b);
+            VhostUserFrontend.Options o = VhostUserFrontend.Options.defaults().withQueueSize(64)
+                    .withTimeout(Duration.ofSeconds(20));
+            try (VhostUserFrontend fa = VhostUserFrontend.connect(a, o);
+                    VhostUserFrontend fb = VhostUserFrontend.connect(b, o)) {
+                String before = awaitScrape(httpPort, "vnet_port_up{link=\"default\",port=\"b\"} 1");
+                long txA0 = value(before, "vnet_port_tx_frames_total{link=\"default\",port=\"a\"}");
+                long rxB0 = value(before, "vnet_port_rx_frames_total{link=\"default\",port=\"b\"}");
+
+                FrameBuffer rx = new FrameBuffer();
+                for (int i = 0; i < FRAMES; i++) {
+                    byte[] f = frame(B, A, i);
+                    assertTrue(fa.send(f, 0, f.length), "frame " + i + " queued");
+                    assertTrue(fb.receive(rx, Duration.ofSeconds(10)), "frame " + i + " arrived at b");
+                }
+                String after = scrape(httpPort);
+                assertEquals(txA0 + FRAMES, value(after, "vnet_port_tx_frames_total{link=\"default\",port=\"a\"}"), after);
+                assertEquals(rxB0 + FRAMES, value(after, "vnet_port_rx_frames_total{link=\"default\",port=\"b\"}"), after);
+                assertEquals(value(after, "vnet_port_tx_bytes_total{link=\"default\",port=\"a\"}"),
+                        value(after, "vnet_port_rx_bytes_total{link=\"default\",port=\"b\"}"), after);
+                assertTrue(after.contains("# TYPE vnet_port_tx_frames_total counter"), after);
+                assertTrue(after.contains("vnet_fabric_ports{name=\"default\",kind=\"p2p\"} 2"), after);
+                assertTrue(after.contains("vnet_port_tx_dropped_total{link=\"default\",port=\"a\",reason=\"spoofed\"} 0"),
+                        after);
+
+                JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + jmxPort + "/jmxrmi");
+                try (JMXConnector c = JMXConnectorFactory.connect(url)) {
+                    MBeanServerConnection mbs = c.getMBeanServerConnection();
+                    ObjectName portA = new ObjectName("vnet:type=port,link=\"default\",name=\"a\"");
+                    ObjectName portB = new ObjectName("vnet:type=port,link=\"default\",name=\"b\"");
+                    assertEquals(txA0 + FRAMES, (long) (Long) mbs.getAttribute(portA, "TxFrames"));
+                    assertEquals(rxB0 + FRAMES, (long) (Long) mbs.getAttribute(portB, "RxFrames"));
+                    assertEquals(Boolean.TRUE, mbs.getAttribute(portB, "Up"));
+                    ObjectName link = new ObjectName("vnet:type=link,name=\"default\"");
+                    assertEquals(2, (int) (Integer) mbs.getAttribute(link, "Ports"));
+                    assertEquals("p2p", mbs.getAttribute(link, "Kind"));
+                    assertEquals(3, mbs.queryNames(new ObjectName("vnet:*"), null).size(),
+                            "the link and its two ports: " + mbs.queryNames(new ObjectName("vnet:*"), null));
+                }
+            }
+        }
+    }
+
+    /** An Ethernet frame dst, src, an experimental ethertype, 60 bytes. */
+    static byte[] frame(long dst, long src, int mark) {
+        byte[] f = new byte[60];
+        for (int i = 0; i < 6; i++) {
+            f[i] = (byte) (dst >>> (40 - 8 * i));
+            f[6 + i] = (byte) (src >>> (40 - 8 * i));
+        }
+        f[12] = (byte) 0x88;
+        f[13] = (byte) 0xb5;
+        f[14] = (byte) mark;
+        return f;
+    }
+
+    static long value(String text, String series) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\d+)$").matcher(text);
+        if (!m.find()) {
+            throw new AssertionError("no " + series + " in\n" + text);
+        }
+        return Long.parseLong(m.group(1));
+    }
+
+    static String scrape(int port) throws IOException, InterruptedException {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+        return r.body();
+    }
+
+    static String awaitScrape(int port, String line) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                last = scrape(port);
+                if (last.contains(line)) {
+                    return last;
+                }
+            } catch (IOException notYet) {
+                last = notYet.toString();
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("/metrics never showed " + line + ":\n" + last);
+    }
+
+    static void awaitFile(Path p) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!Files.exists(p)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(p + " did not appear");
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
