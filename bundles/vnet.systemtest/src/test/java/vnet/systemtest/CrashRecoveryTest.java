@@ -7,8 +7,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Tag;
@@ -28,7 +26,6 @@ import vnet.testing.WorkDir;
  */
 @Tag("real-peer")
 class CrashRecoveryTest {
-    private static final Pattern PING = Pattern.compile("VNET-PING (\\d+) (ok|fail)");
     private static final Duration UP = Duration.ofSeconds(60);
 
     @ParameterizedTest(name = "packed={0}")
@@ -42,33 +39,32 @@ class CrashRecoveryTest {
             try {
                 List<String> a = guestArgs(first, "a", packed);
                 List<String> b = guestArgs(first, "b", packed);
-                String script = "i=0; while [ $i -lt 600 ]; do i=$((i+1)); if ping -c 1 -W 1 192.0.2.2 >/dev/null 2>&1;"
-                        + " then echo \"VNET-PING $i ok\"; else echo \"VNET-PING $i fail\"; fi; sleep 0.3; done";
+                String script = GuestPings.script("192.0.2.2", 600, "0.3");
                 try (QemuGuest guestB = QemuGuest.builder("b").workDir(dir.path()).qemuArgs(b.toArray(String[]::new))
                         .ip("192.0.2.2/24").waitSeconds(330).timeLimit(Duration.ofMinutes(5)).start();
                         QemuGuest guestA = QemuGuest.builder("a").workDir(dir.path()).qemuArgs(a.toArray(String[]::new))
                                 .ip("192.0.2.1/24").command(script).timeLimit(Duration.ofMinutes(5)).start()) {
-                    int ok = awaitPing(guestA, "ok", 0, Duration.ofMinutes(3), first);
-                    ok = awaitPing(guestA, "ok", ok + 2, Duration.ofSeconds(60), first); // a few in a row
+                    int ok = GuestPings.await(guestA, "ok", 0, Duration.ofMinutes(3), first);
+                    ok = GuestPings.await(guestA, "ok", ok + 2, Duration.ofSeconds(60), first); // a few in a row
                     if (packed) {
                         assertTrue(first.run("vnet:queues default a").contains("packed"), "the guests use packed rings");
                     }
 
                     ProcessHandle.of(first.pid()).ifPresent(ProcessHandle::destroyForcibly); // SIGKILL
                     waitGone(first.pid());
-                    int failed = awaitPing(guestA, "fail", ok, Duration.ofSeconds(60), first);
+                    int failed = GuestPings.await(guestA, "fail", ok, Duration.ofSeconds(60), first);
 
                     second = VnetRuntime.start(Files.createDirectories(dir.resolve("second")), dir.resolve("run"));
                     second.await(Pattern.compile("guest b: "), UP);
                     long upNanos = System.nanoTime();
-                    int resumed = awaitPing(guestA, "ok", failed, Duration.ofSeconds(60), second);
+                    int resumed = GuestPings.await(guestA, "ok", failed, Duration.ofSeconds(60), second);
                     double seconds = (System.nanoTime() - upNanos) / 1e9;
                     System.out.printf("CrashRecoveryTest packed=%s: pings resumed %.1f s after the new vnet was up"
                             + " (ping %d; first failure %d)%n", packed, seconds, resumed, failed);
                     // And they keep going: ten more in a row.
                     int last = resumed;
                     for (int i = 0; i < 10; i++) {
-                        int next = awaitPing(guestA, "ok", last, Duration.ofSeconds(20), second);
+                        int next = GuestPings.await(guestA, "ok", last, Duration.ofSeconds(20), second);
                         assertTrue(next == last + 1, "ping " + (last + 1) + " failed after the restart:\n" + guestA.console());
                         last = next;
                     }
@@ -98,26 +94,5 @@ class CrashRecoveryTest {
         while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
             Thread.sleep(50);
         }
-    }
-
-    /** Waits for a "VNET-PING n ok|fail" console line with n after {@code after}; returns n. */
-    private static int awaitPing(QemuGuest guest, String outcome, int after, Duration limit, VnetRuntime vnet)
-            throws InterruptedException, TimeoutException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            Matcher m = PING.matcher(guest.console());
-            while (m.find()) {
-                int n = Integer.parseInt(m.group(1));
-                if (n > after && m.group(2).equals(outcome)) {
-                    return n;
-                }
-            }
-            if (!guest.isAlive()) {
-                break;
-            }
-            Thread.sleep(100);
-        }
-        throw new TimeoutException("no ping " + outcome + " after #" + after + " within " + limit + "\nguest:\n"
-                + guest.console() + "\nvnet:\n" + vnet.output());
     }
 }

@@ -23,7 +23,6 @@ import vnet.testing.WorkDir;
  */
 @Tag("real-peer")
 class ResponderGuestPingTest {
-    private static final Pattern PING = Pattern.compile("VNET-PING (\\d+) (ok|fail)");
 
     @Test
     @Timeout(value = 7, unit = TimeUnit.MINUTES)
@@ -41,40 +40,18 @@ class ResponderGuestPingTest {
             assertTrue(id.find());
             assertTrue(vnet.run("start " + id.group(1)).contains("attached to port responder"));
 
-            String script = "i=0; while [ $i -lt 400 ]; do i=$((i+1)); if ping -c 1 -W 1 192.0.2.100 >/dev/null 2>&1;"
-                    + " then echo \"VNET-PING $i ok\"; else echo \"VNET-PING $i fail\"; fi; sleep 0.5; done";
+            String script = GuestPings.script("192.0.2.100", 400, "0.5");
             try (QemuGuest guest = QemuGuest.builder("g").workDir(dir.path())
                     .qemuArgs(nic.group(1).trim().split(" +")).ip("192.0.2.1/24").command(script)
                     .timeLimit(Duration.ofMinutes(6)).start()) {
-                int ok = await(guest, "ok", 0, Duration.ofMinutes(3), vnet);
+                int ok = GuestPings.await(guest, "ok", 0, Duration.ofMinutes(3), vnet);
                 assertTrue(vnet.run("stop " + id.group(1)).contains("detached from port responder"));
-                int fail = await(guest, "fail", ok, Duration.ofSeconds(90), vnet);
+                int fail = GuestPings.await(guest, "fail", ok, Duration.ofSeconds(90), vnet);
                 assertTrue(vnet.run("start " + id.group(1)).contains("attached to port responder"));
-                await(guest, "ok", fail, Duration.ofSeconds(120), vnet);
+                GuestPings.await(guest, "ok", fail, Duration.ofSeconds(120), vnet);
                 String table = vnet.run("vnet:mactable sw");
                 assertTrue(table.contains("02:00:00:00:00:64") && table.contains("responder"), table);
             }
         }
-    }
-
-    /** Waits for a "VNET-PING n ok|fail" console line with n after {@code after}; returns n. */
-    private static int await(QemuGuest guest, String outcome, int after, Duration limit, VnetRuntime vnet)
-            throws InterruptedException, TimeoutException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (System.nanoTime() < deadline) {
-            Matcher m = PING.matcher(guest.console());
-            while (m.find()) {
-                int n = Integer.parseInt(m.group(1));
-                if (n > after && m.group(2).equals(outcome)) {
-                    return n;
-                }
-            }
-            if (!guest.isAlive()) {
-                break;
-            }
-            Thread.sleep(250);
-        }
-        throw new TimeoutException("no ping " + outcome + " after #" + after + " within " + limit + "\nguest:\n"
-                + guest.console() + "\nvnet:\n" + vnet.output());
     }
 }
