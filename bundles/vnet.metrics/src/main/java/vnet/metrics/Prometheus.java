@@ -65,6 +65,8 @@ final class Prometheus {
                 row(rows[5], port[5][0], l + ",reason=\"spoofed\"", s.dropsSpoofed());
                 row(rows[5], port[5][0], l + ",reason=\"monitor\"", s.dropsMonitor());
                 row(rows[5], port[5][0], l + ",reason=\"no_peer\"", s.dropsNoPeer());
+                row(rows[5], port[5][0], l + ",reason=\"mac_limit\"", s.dropsMacLimit());
+                row(rows[5], port[5][0], l + ",reason=\"flood_limit\"", s.dropsFloodLimit());
                 row(rows[6], port[6][0], l + ",reason=\"no_rx_buffer\"", s.dropsNoRxBuffer());
                 row(rows[6], port[6][0], l + ",reason=\"too_big\"", s.dropsTooBig());
                 row(rows[6], port[6][0], l + ",reason=\"offload\"", s.dropsOffload());
