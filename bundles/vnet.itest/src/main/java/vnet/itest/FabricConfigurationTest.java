@@ -215,7 +215,7 @@ class FabricConfigurationTest {
         "options=ds-max=0                | ds-max=0 is out of range 1..80",
         "options=ds-max=81               | ds-max=81 is out of range 1..80",
         "options=mac=02:00:00:00:00      | mac=02:00:00:00:00 is not of the form xx:xx:xx:xx:xx:xx",
-        "options=speed=10                | unknown option \"speed=10\" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or flood-limit=<frames/s>)",
+        "options=speed=10                | unknown option \"speed=10\" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, flood-limit=<frames/s>, offloads=<on or off>, mtu=<68..65535> or queues=<1..64>)",
         "options=mac=01:00:5e:00:00:01   | mac=01:00:5e:00:00:01 is a multicast address",
         "vlan=access:5000                | vlan \"access:5000\": VLAN id 5000 is out of range 1..4094",
         "vlan=tagged                     | vlan \"tagged\" is not access:<1..4094>, trunk:<id>[,<id>...] or trunk:all",

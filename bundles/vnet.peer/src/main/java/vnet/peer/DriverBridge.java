@@ -101,6 +101,14 @@ abstract class DriverBridge<C> extends Bridge {
     abstract int maxSendFrame(C c);
 
     /**
+     * Whether the port took transmit TSO, so the TAP hands us GSO frames of the types negotiated (TUNSETOFFLOAD
+     * follows the features); false unless a bridge says otherwise.
+     */
+    boolean sendsGso(C c) {
+        return false;
+    }
+
+    /**
      * Sends the frame of {@code length} bytes at {@link #tapHeader} in {@link #fromTap}, whose TAP header is {@code h}
      * (not GSO), completing a partial checksum the port cannot take (TX thread). Never blocks.
      *
@@ -210,8 +218,8 @@ abstract class DriverBridge<C> extends Bridge {
             return;
         }
         VirtioNetHeader h = tapHeaderIn.decode(fromTap, 0, tapHeader);
-        if (h.isGso()) {
-            stats.toVirtioDropped++; // TSO is never enabled on the TAP towards a port; a stale frame
+        if (h.isGso() && !sendsGso(c)) {
+            stats.toVirtioDropped++; // TSO is not enabled on the TAP towards this port; a stale frame
             return;
         }
         if (send(c, h, length)) {

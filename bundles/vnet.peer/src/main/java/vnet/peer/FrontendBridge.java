@@ -20,8 +20,9 @@ import vnet.virtio.net.VirtioNetHeader;
  *
  * <p>Offloads: receive checksum and TSO (GUEST_*) are asked for, and such frames go to the TAP as they are. Transmit
  * checksum (CSUM) is asked for and the TAP told to hand us partial checksums only when the port accepted it; a
- * partial checksum that still meets a port without CSUM is completed here. Transmit TSO (HOST_TSO*) is not asked for:
- * the TAP never enables TSO, so the host kernel segments in software.
+ * partial checksum that still meets a port without CSUM is completed here. Transmit TSO (HOST_TSO*) is asked for too
+ * (not with {@code legacy}); where the port accepts it the TAP hands us the host stack's 64 KiB TCP segments and vnet
+ * passes them on whole or segments them for receivers without TSO; elsewhere the host kernel segments.
  */
 final class FrontendBridge extends DriverBridge<VhostUserFrontend> {
     private static final Logger LOG = System.getLogger(FrontendBridge.class.getName());
@@ -30,17 +31,19 @@ final class FrontendBridge extends DriverBridge<VhostUserFrontend> {
     static final long OFFLOADS = Features.CSUM | Features.GUEST_CSUM;
     /** Receive TSO needs big receive buffers: only with mergeable ones (not with {@code legacy}). */
     static final long RECEIVE_TSO = Features.GUEST_TSO4 | Features.GUEST_TSO6 | Features.GUEST_ECN;
+    /** Transmit TSO: the TAP then reads frames of up to 64 KiB, sent as one chain. */
+    static final long TRANSMIT_TSO = Features.HOST_TSO4 | Features.HOST_TSO6 | Features.HOST_ECN;
     /** With {@code legacy}: no VERSION_1, no MRG_RXBUF, so the header is 10 bytes. */
     static final long LEGACY_RINGS = Features.RING_INDIRECT_DESC | Features.RING_EVENT_IDX | Features.ANY_LAYOUT;
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration RECEIVE_WAIT = Duration.ofSeconds(1);
-    /** Largest frame sent to the port: no transmit TSO, so an MTU-sized frame (up to jumbo frames). */
+    /** Largest frame sent to a port without transmit TSO: an MTU-sized frame (up to jumbo frames). */
     static final int MAX_SEND_FRAME = 9216;
 
     private final VhostUserFrontend.Options frontendOptions;
     /** TX thread's: the frame to send. */
-    private final FrameBuffer txFrame = new FrameBuffer(MAX_SEND_FRAME);
+    private final FrameBuffer txFrame = new FrameBuffer(MAX_FRAME);
     /** RX thread's: the received frame. */
     private final FrameBuffer rxFrame = new FrameBuffer();
 
@@ -52,8 +55,9 @@ final class FrontendBridge extends DriverBridge<VhostUserFrontend> {
     /** The front-end options for {@code options}: legacy or not, offloads, frames up to {@link #MAX_SEND_FRAME}. */
     static VhostUserFrontend.Options frontendOptions(PeerOptions options) {
         long features = options.legacy() ? LEGACY_RINGS | OFFLOADS
-                : VhostUserFrontend.DEFAULT_FEATURES | OFFLOADS | RECEIVE_TSO;
-        return VhostUserFrontend.Options.defaults().withFeatures(features).withMaxFrameSize(MAX_SEND_FRAME)
+                : VhostUserFrontend.DEFAULT_FEATURES | OFFLOADS | RECEIVE_TSO | TRANSMIT_TSO;
+        return VhostUserFrontend.Options.defaults().withFeatures(features)
+                .withMaxFrameSize(options.legacy() ? MAX_SEND_FRAME : MAX_FRAME)
                 .withTimeout(CONNECT_TIMEOUT);
     }
 
@@ -103,7 +107,12 @@ final class FrontendBridge extends DriverBridge<VhostUserFrontend> {
 
     @Override
     int maxSendFrame(VhostUserFrontend f) {
-        return MAX_SEND_FRAME;
+        return (f.features() & TRANSMIT_TSO) != 0 ? MAX_FRAME : MAX_SEND_FRAME;
+    }
+
+    @Override
+    boolean sendsGso(VhostUserFrontend f) {
+        return (f.features() & TRANSMIT_TSO) != 0;
     }
 
     @Override

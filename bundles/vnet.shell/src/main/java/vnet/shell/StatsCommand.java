@@ -35,7 +35,7 @@ public final class StatsCommand {
                     option(null, "--interval", "s", "--watch: seconds between samples, 1..3600", "1"),
                     option(null, "--count", "n", "--watch: samples to print", "until a key")),
             List.of("tx = what the port's client (guest, peer) transmitted into vnet; rx = what vnet delivered to it",
-                    "tx-drops: from the client, dropped (vlan, spoofed, monitor, no-peer, mac-limit, flood-limit);"
+                    "tx-drops: from the client, dropped (vlan, spoofed, monitor, no-peer, mac-limit, flood-limit, mtu);"
                             + " rx-drops: for the client, not deliverable (no-rx-buffer, too-big, offload, queue-error)"));
 
     @Reference
@@ -78,10 +78,10 @@ public final class StatsCommand {
             out.printf("%-12s %-12s %12d %14d %12d %14d %9d %9d%n", lp[0], lp[1], s.txFrames(), s.txBytes(),
                     s.rxFrames(), s.rxBytes(), txDrops(s), rxDrops(s));
             if (port != null) {
-                out.printf("tx-drops: vlan %d, spoofed %d, monitor %d, no-peer %d, mac-limit %d, flood-limit %d;"
+                out.printf("tx-drops: vlan %d, spoofed %d, monitor %d, no-peer %d, mac-limit %d, flood-limit %d, mtu %d;"
                                 + " rx-drops: no-rx-buffer %d, too-big %d, offload %d, queue-error %d%n", s.dropsVlan(),
                         s.dropsSpoofed(), s.dropsMonitor(), s.dropsNoPeer(), s.dropsMacLimit(), s.dropsFloodLimit(),
-                        s.dropsNoRxBuffer(), s.dropsTooBig(), s.dropsOffload(), s.dropsQueueError());
+                        s.dropsMtu(), s.dropsNoRxBuffer(), s.dropsTooBig(), s.dropsOffload(), s.dropsQueueError());
             }
         }
     }
@@ -89,7 +89,7 @@ public final class StatsCommand {
     /** Frames from the client that vnet dropped. */
     static long txDrops(PortStats s) {
         return s.dropsVlan() + s.dropsSpoofed() + s.dropsMonitor() + s.dropsNoPeer() + s.dropsMacLimit()
-                + s.dropsFloodLimit();
+                + s.dropsFloodLimit() + s.dropsMtu();
     }
 
     /** Frames for the client that vnet could not deliver. */
@@ -168,7 +168,8 @@ public final class StatsCommand {
                     .field("tx_bytes", s.txBytes()).field("rx_frames", s.rxFrames()).field("rx_bytes", s.rxBytes())
                     .key("tx_drops").open('{').field("vlan", s.dropsVlan()).field("spoofed", s.dropsSpoofed())
                     .field("monitor", s.dropsMonitor()).field("no_peer", s.dropsNoPeer())
-                    .field("mac_limit", s.dropsMacLimit()).field("flood_limit", s.dropsFloodLimit()).close('}')
+                    .field("mac_limit", s.dropsMacLimit()).field("flood_limit", s.dropsFloodLimit())
+                    .field("mtu", s.dropsMtu()).close('}')
                     .key("rx_drops").open('{').field("no_rx_buffer", s.dropsNoRxBuffer())
                     .field("too_big", s.dropsTooBig()).field("offload", s.dropsOffload())
                     .field("queue_error", s.dropsQueueError()).close('}').close('}');

@@ -17,6 +17,7 @@ import vnet.transport.shm.DeviceSnapshot;
 import vnet.transport.shm.PortSettings;
 import vnet.transport.shm.QueuePair;
 import vnet.virtio.net.Features;
+import vnet.virtio.net.GsoSegmenter;
 import vnet.virtio.net.NetStats;
 import vnet.virtio.net.VirtioNetHeader;
 import vnet.virtqueue.DescriptorChain;
@@ -48,6 +49,22 @@ abstract class FabricBase implements PortHost, AutoCloseable {
     /** Worker-owned: slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
+    /** Worker-owned: the software offload fallback (see the section "software offloads"). */
+    private final GsoSegmenter segmenter = new GsoSegmenter();
+    private final GsoSegmenter.Sink toReceiver = this::deliverSegment;
+    private final GsoSegmenter.Sink toCapture = this::captureSegment;
+    private final org.agrona.concurrent.UnsafeBuffer ethType = new org.agrona.concurrent.UnsafeBuffer(new byte[2]);
+    /** Worker-owned: the current frame's place in {@link #chain} and its flow hash, computed when first needed. */
+    private final org.agrona.concurrent.UnsafeBuffer flowBytes = new org.agrona.concurrent.UnsafeBuffer(
+            new byte[FlowHash.BYTES]);
+    private int frameOffset;
+    private int frameLength;
+    private int flowHash;
+    private boolean flowHashValid;
+    private PortState segmentDst;
+    private QueuePair segmentOut;
+    private Capture segmentCapture;
+    private boolean segmentFaulted;
 
     /** Control plane, guarded by {@code this}: ports by name in the order they were attached. */
     private final Map<String, PortState> byName = new LinkedHashMap<>();
@@ -105,13 +122,20 @@ abstract class FabricBase implements PortHost, AutoCloseable {
             while (frames < TX_BURST && (length = net.pollTx(chain, header)) != vnet.virtio.net.NetDevice.NONE) {
                 src.txFrames++;
                 src.txBytes += length;
-                Capture c = src.capture;
-                if (c != null) {
-                    c.record(chain, hdr, length);
-                }
                 sending = src;
                 try {
-                    onFrame(src, in.index(), hdr, length);
+                    if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
+                        src.dropsMtu++;
+                    } else {
+                        Capture c = src.capture;
+                        if (c != null) {
+                            record(c, header, chain, hdr, length);
+                        }
+                        frameOffset = hdr;
+                        frameLength = length;
+                        flowHashValid = false;
+                        onFrame(src, in.index(), hdr, length);
+                    }
                 } catch (InternalError e) {
                     // A memory fault outside a delivery (see deliveryFault), or in the sender's memory: the worker
                     // breaks the port it belongs to; if that was not the sender, its chain completes and it goes on.
@@ -140,10 +164,21 @@ abstract class FabricBase implements PortHost, AutoCloseable {
     /** Forwards the frame in {@link #chain} (at {@code offset}, {@code length} bytes, header in {@link #header}). */
     abstract void onFrame(PortState src, int pair, int offset, int length);
 
-    /** The receive pair of {@code device} that frames from transmit pair {@code pair} go to. */
-    static QueuePair rxPair(DeviceSnapshot device, int pair) {
+    /**
+     * The receive pair of {@code device} that the current frame goes to: the only one, or with several (multiqueue)
+     * the one its flow hash picks, so that one TCP or UDP flow keeps one queue.
+     */
+    final QueuePair rxPair(DeviceSnapshot device, int pair) {
         List<QueuePair> pairs = device.pairs();
-        return pairs.get(pair % pairs.size());
+        int n = pairs.size();
+        if (n == 1) {
+            return pairs.get(0);
+        }
+        if (!flowHashValid) {
+            flowHash = FlowHash.of(chain, frameOffset, frameLength, flowBytes);
+            flowHashValid = true;
+        }
+        return pairs.get(Integer.remainderUnsigned(flowHash, n));
     }
 
     /** Delivers the frame in {@link #chain} to {@code dst} unchanged: one copy, guest to guest. */
@@ -154,6 +189,10 @@ abstract class FabricBase implements PortHost, AutoCloseable {
             return;
         }
         QueuePair out = rxPair(d, pair);
+        if (GsoSegmenter.mustSegment(header, out.net().features())) {
+            segmentTo(dst, out, header, null, offset, length);
+            return;
+        }
         int r;
         try {
             r = out.net().deliverToRx(header, chain, offset, length);
@@ -165,7 +204,7 @@ abstract class FabricBase implements PortHost, AutoCloseable {
             delivered(dst, out, length);
             Capture c = dst.capture;
             if (c != null) {
-                c.record(chain, offset, length);
+                record(c, header, chain, offset, length);
             }
         } else {
             dst.countDrop(r);
@@ -180,6 +219,14 @@ abstract class FabricBase implements PortHost, AutoCloseable {
             return vnet.virtio.net.NetDevice.DROP_NO_BUFFER;
         }
         QueuePair out = rxPair(d, pair);
+        if (GsoSegmenter.mustSegment(h, out.net().features())) {
+            return segmentTo(dst, out, h, frame, 0, length);
+        }
+        boolean wire = !GsoSegmenter.needsWork(h);
+        Capture c = dst.capture;
+        if (c != null && !wire) {
+            record(c, h, frame, length); // before NetDevice may complete the checksum in place
+        }
         int r;
         try {
             r = out.net().deliverToRx(h, frame, 0, length);
@@ -189,8 +236,7 @@ abstract class FabricBase implements PortHost, AutoCloseable {
         }
         if (r > 0) {
             delivered(dst, out, length);
-            Capture c = dst.capture;
-            if (c != null) {
+            if (c != null && wire) {
                 c.record(frame, 0, length);
             }
         } else {
@@ -210,6 +256,86 @@ abstract class FabricBase implements PortHost, AutoCloseable {
         if (src != null && devices[src.slot] == null) {
             throw e;
         }
+    }
+
+    // ---- software offloads: for receivers and captures that cannot take a GSO frame or a partial checksum ----
+
+    /**
+     * Segments the frame (in {@code frame}, or in {@link #chain} at {@code offset} when {@code frame} is null) in
+     * software into {@code out}'s receive buffers, and into {@code dst}'s capture. Returns the segments made, or
+     * {@link vnet.virtio.net.NetDevice#DROP_OFFLOAD} (counted) when the frame cannot be segmented.
+     */
+    private int segmentTo(PortState dst, QueuePair out, VirtioNetHeader h, org.agrona.MutableDirectBuffer frame,
+            int offset, int length) {
+        segmentDst = dst;
+        segmentOut = out;
+        segmentCapture = dst.capture;
+        segmentFaulted = false;
+        int n = frame == null ? segmenter.segment(h, chain, offset, length, toReceiver)
+                : segmenter.segment(h, frame, offset, length, toReceiver);
+        segmentDst = null;
+        segmentOut = null;
+        segmentCapture = null;
+        if (n < 0) {
+            dst.dropsOffload++;
+            return vnet.virtio.net.NetDevice.DROP_OFFLOAD;
+        }
+        return n;
+    }
+
+    private void deliverSegment(VirtioNetHeader h, org.agrona.MutableDirectBuffer frame, int length) {
+        if (segmentFaulted) {
+            return; // the receiver's memory failed on an earlier segment: its port is broken now
+        }
+        int r;
+        try {
+            r = segmentOut.net().deliverToRx(h, frame, 0, length);
+        } catch (InternalError e) {
+            segmentFaulted = true;
+            deliveryFault(e);
+            return;
+        }
+        if (r > 0) {
+            delivered(segmentDst, segmentOut, length);
+            if (segmentCapture != null) {
+                segmentCapture.record(frame, 0, length);
+            }
+        } else {
+            segmentDst.countDrop(r);
+        }
+    }
+
+    /** Records a frame in a capture as a wire would carry it: segmented, checksums complete. */
+    private void record(Capture c, VirtioNetHeader h, org.agrona.DirectBuffer frame, int length) {
+        segmentCapture = c;
+        segmenter.segment(h, frame, 0, length, toCapture);
+        segmentCapture = null;
+    }
+
+    private void record(Capture c, VirtioNetHeader h, DescriptorChain from, int offset, int length) {
+        if (!GsoSegmenter.needsWork(h)) {
+            c.record(from, offset, length);
+            return;
+        }
+        segmentCapture = c;
+        segmenter.segment(h, from, offset, length, toCapture);
+        segmentCapture = null;
+    }
+
+    private void captureSegment(VirtioNetHeader h, org.agrona.MutableDirectBuffer frame, int length) {
+        segmentCapture.record(frame, 0, length);
+    }
+
+    /** Whether a non-GSO frame of {@code length} (over {@code src}'s limit) exceeds its {@code mtu=}, tag allowed. */
+    private boolean exceedsMtu(PortState src, int offset, int length) {
+        if (header.isGso()) {
+            return false;
+        }
+        if (length > src.txFrameLimit + 4) {
+            return true;
+        }
+        chain.read(offset + 12, ethType, 0, 2);
+        return (ethType.getShort(0, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x8100;
     }
 
     /** Whether delivering a frame with header {@code h} to {@code dst} would complete its checksum in place. */
@@ -276,10 +402,14 @@ abstract class FabricBase implements PortHost, AutoCloseable {
 
     @Override
     public PortSettings portSettings(PortOptions options) {
-        long features = PortSettings.DEFAULT_FEATURES | (options.mac() != MacAddress.NONE ? Features.MAC : 0);
+        long features = PortSettings.DEFAULT_FEATURES | Features.STATUS
+                | (options.mac() != MacAddress.NONE ? Features.MAC : 0)
+                | (options.offloads() ? PortSettings.OFFLOAD_FEATURES : 0)
+                | (options.mtu() != PortOptions.NO_MTU ? Features.MTU : 0);
         return PortSettings.defaults().withDsMax(options.dsMax()).withMac(options.mac())
                 .withMaxQueueSize(settings.maxQueueSize()).withTrusted(settings.trusted())
-                .withPollMode(settings.pollMicros() > 0).withFeatures(features);
+                .withPollMode(settings.pollMicros() > 0).withFeatures(features).withMtu(options.mtu())
+                .withMaxQueuePairs(options.queues());
     }
 
     @Override

@@ -22,14 +22,25 @@ import vnet.transport.shm.DataspaceRegistry;
  *                   addresses are dropped and counted, so one guest cannot fill the MAC table
  * @param floodLimit switch ports: most flooded frames (broadcast, multicast, unknown unicast) per second the port may
  *                   send (0: no limit); more are dropped and counted, so one guest cannot starve the switch
+ * @param offloads   whether the port offers the checksum and segmentation offloads (default on; {@code offloads=off})
+ * @param mtu        the port's MTU ({@code mtu=68..65535}: VIRTIO_NET_F_MTU, config {@code mtu}, longer non-GSO
+ *                   frames the client sends are dropped), or {@link #NO_MTU}
+ * @param queues     queue pairs offered ({@code queues=1..64}, default 1; more than one offers VIRTIO_NET_F_MQ)
  */
-public record PortOptions(int dsMax, long mac, Map<String, String> transport, int maxMacs, int floodLimit) {
+public record PortOptions(int dsMax, long mac, Map<String, String> transport, int maxMacs, int floodLimit,
+                          boolean offloads, int mtu, int queues) {
     /** ds-max=2, no MAC. */
     public static final PortOptions DEFAULTS = new PortOptions(DataspaceRegistry.DS_MAX_DEFAULT, MacAddress.NONE);
     /** Largest {@code max-macs}. */
     public static final int MAX_MACS_MAX = 1 << 20;
     /** Largest {@code flood-limit} (frames per second). */
     public static final int FLOOD_LIMIT_MAX = 100_000_000;
+    /** {@code mtu}: none set (no VIRTIO_NET_F_MTU, no limit but the largest frame). */
+    public static final int NO_MTU = 0;
+    public static final int MTU_MIN = 68;
+    public static final int MTU_MAX = 65535;
+    /** Most queue pairs of a port (the data path keeps a 64-bit mask of the pairs it wrote to). */
+    public static final int QUEUES_MAX = 64;
 
     /** Checks the ranges (same messages as {@link #parse}). */
     public PortOptions {
@@ -50,6 +61,17 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport, in
         if (floodLimit < 0 || floodLimit > FLOOD_LIMIT_MAX) {
             throw new IllegalArgumentException("flood-limit=" + floodLimit + " is out of range 1.." + FLOOD_LIMIT_MAX);
         }
+        if (mtu != NO_MTU && (mtu < MTU_MIN || mtu > MTU_MAX)) {
+            throw new IllegalArgumentException("mtu=" + mtu + " is out of range " + MTU_MIN + ".." + MTU_MAX);
+        }
+        if (queues < 1 || queues > QUEUES_MAX) {
+            throw new IllegalArgumentException("queues=" + queues + " is out of range 1.." + QUEUES_MAX);
+        }
+    }
+
+    /** Options with the default offloads (on), no MTU and one queue pair. */
+    public PortOptions(int dsMax, long mac, Map<String, String> transport, int maxMacs, int floodLimit) {
+        this(dsMax, mac, transport, maxMacs, floodLimit, true, NO_MTU, 1);
     }
 
     /** Options without port-security limits. */
@@ -74,9 +96,12 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport, in
      * with a message naming the bad part:
      * <ul>
      * <li>{@code malformed option "<part>" (expected key=value)}</li>
-     * <li>{@code unknown option "<part>" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or
-     * flood-limit=<frames/s>)}; with transport options: {@code (expected ..., flood-limit=<frames/s> or a <transport>
-     * option: <keys>)}</li>
+     * <li>{@code unknown option "<part>" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>,
+     * flood-limit=<frames/s>, offloads=<on or off>, mtu=<68..65535> or queues=<1..64>)}; with transport options:
+     * {@code (expected ..., queues=<1..64> or a <transport> option: <keys>)}</li>
+     * <li>{@code offloads=<value> is not on or off}</li>
+     * <li>{@code mtu=<value> is not a number}, {@code mtu=<n> is out of range 68..65535}</li>
+     * <li>{@code queues=<value> is not a number}, {@code queues=<n> is out of range 1..64}</li>
      * <li>{@code max-macs=<value> is not a number}, {@code max-macs=<n> is out of range 1..1048576}; the same for
      * {@code flood-limit} (1..100000000)</li>
      * <li>{@code option "<key>" given twice}</li>
@@ -107,6 +132,11 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport, in
         boolean sawMac = false;
         int maxMacs = 0;
         int floodLimit = 0;
+        boolean offloads = true;
+        boolean sawOffloads = false;
+        int mtu = NO_MTU;
+        int queues = 1;
+        boolean sawQueues = false;
         Map<String, String> own = new LinkedHashMap<>();
         if (text == null) {
             return DEFAULTS;
@@ -167,12 +197,35 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport, in
                         }
                         floodLimit = positive("flood-limit", value, FLOOD_LIMIT_MAX);
                     }
+                    case "offloads" -> {
+                        if (sawOffloads) {
+                            throw new IllegalArgumentException("option \"offloads\" given twice");
+                        }
+                        sawOffloads = true;
+                        if (!value.equals("on") && !value.equals("off")) {
+                            throw new IllegalArgumentException("offloads=" + value + " is not on or off");
+                        }
+                        offloads = value.equals("on");
+                    }
+                    case "mtu" -> {
+                        if (mtu != NO_MTU) {
+                            throw new IllegalArgumentException("option \"mtu\" given twice");
+                        }
+                        mtu = inRange("mtu", value, MTU_MIN, MTU_MAX);
+                    }
+                    case "queues" -> {
+                        if (sawQueues) {
+                            throw new IllegalArgumentException("option \"queues\" given twice");
+                        }
+                        sawQueues = true;
+                        queues = inRange("queues", value, 1, QUEUES_MAX);
+                    }
                     default -> {
                         if (!isTransportKey.test(key)) {
                             throw new IllegalArgumentException("unknown option \"" + part + "\" (expected "
                                     + (transportKeys.isEmpty()
-                                            ? "ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or flood-limit=<frames/s>)"
-                                            : "ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, flood-limit=<frames/s> or a "
+                                            ? OWN_OPTIONS + " or queues=<1..64>)"
+                                            : OWN_OPTIONS + ", queues=<1..64> or a "
                                                     + transport + " option: "
                                                     + String.join(", ", new TreeSet<>(transportKeys)) + ")"));
                         }
@@ -185,16 +238,24 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport, in
                 }
             }
         }
-        return new PortOptions(dsMax, mac, own, maxMacs, floodLimit);
+        return new PortOptions(dsMax, mac, own, maxMacs, floodLimit, offloads, mtu, queues);
     }
 
+    /** The options of every port, for the unknown-option message (the last one follows). */
+    private static final String OWN_OPTIONS = "ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, "
+            + "flood-limit=<frames/s>, offloads=<on or off>, mtu=<68..65535>";
+
     private static int positive(String key, String value, int max) {
+        return inRange(key, value, 1, max);
+    }
+
+    private static int inRange(String key, String value, int min, int max) {
         if (!value.matches("-?[0-9]+")) {
             throw new IllegalArgumentException(key + "=" + value + " is not a number");
         }
         long n = value.length() > 10 ? -1 : Long.parseLong(value);
-        if (n < 1 || n > max) {
-            throw new IllegalArgumentException(key + "=" + value + " is out of range 1.." + max);
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(key + "=" + value + " is out of range " + min + ".." + max);
         }
         return (int) n;
     }
@@ -211,6 +272,15 @@ public record PortOptions(int dsMax, long mac, Map<String, String> transport, in
         }
         if (floodLimit > 0) {
             b.append(" flood-limit=").append(floodLimit);
+        }
+        if (!offloads) {
+            b.append(" offloads=off");
+        }
+        if (mtu != NO_MTU) {
+            b.append(" mtu=").append(mtu);
+        }
+        if (queues != 1) {
+            b.append(" queues=").append(queues);
         }
         transport.forEach((k, v) -> b.append(' ').append(k).append('=').append(v));
         return b.toString();

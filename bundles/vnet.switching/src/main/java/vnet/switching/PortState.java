@@ -18,6 +18,8 @@ final class PortState {
     final boolean trunk;
     final int accessVlan;
     final boolean monitor;
+    /** Longest untagged frame the client may send ({@code mtu=} plus the Ethernet header), or MAX_VALUE. */
+    final int txFrameLimit;
     /** Worker-owned: set and cleared by commands. */
     Capture capture;
     /** Worker-owned scratch: receive pairs to flush after the current burst (bit i = pair i, bit 63 = all). */
@@ -44,6 +46,7 @@ final class PortState {
     private final long floodCostNanos;
     private long floodCredit = TimeUnit.SECONDS.toNanos(1);
     private long floodStamp = System.nanoTime();
+    long dropsMtu;
 
     PortState(int slot, PortDefinition definition, DevicePort port) {
         this.slot = slot;
@@ -57,6 +60,8 @@ final class PortState {
         this.maxMacs = definition.options().maxMacs();
         this.floodLimit = definition.options().floodLimit();
         this.floodCostNanos = floodLimit > 0 ? TimeUnit.SECONDS.toNanos(1) / floodLimit : 0;
+        int mtu = definition.options().mtu();
+        this.txFrameLimit = mtu == PortOptions.NO_MTU ? Integer.MAX_VALUE : mtu + NetDevice.ETH_HEADER_LENGTH;
     }
 
     /** flood-limit: takes one flooded frame's worth from the bucket, if there is one (worker thread). */
@@ -83,7 +88,7 @@ final class PortState {
 
     PortStats stats() {
         return new PortStats(txFrames, txBytes, rxFrames, rxBytes, dropsNoRxBuffer, dropsTooBig, dropsVlan,
-                dropsSpoofed, dropsQueueError, dropsOffload, dropsMonitor, dropsNoPeer, dropsMacLimit, dropsFloodLimit);
+                dropsSpoofed, dropsQueueError, dropsOffload, dropsMonitor, dropsNoPeer, dropsMacLimit, dropsFloodLimit, dropsMtu);
     }
 
     String name() {

@@ -62,7 +62,7 @@ class VxlanCommandsTest {
                 }
                 List<String> vhost = VnetRuntime.printed(vnet.run("vnet:create port sw v2 vni=42"));
                 assertEquals(List.of("error: unknown option \"vni=42\" (expected ds-max=<1..80>, "
-                        + "mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or flood-limit=<frames/s>)"), vhost, "a vhost-user port takes no vxlan options");
+                        + "mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, flood-limit=<frames/s>, offloads=<on or off>, mtu=<68..65535> or queues=<1..64>)"), vhost, "a vhost-user port takes no vxlan options");
                 assertEquals(before, vnet.run("vnet:list"), "nothing on the switch changed");
                 // The transport is hot-removed and added like any bundle: its port goes down and comes back.
                 java.util.regex.Matcher id = java.util.regex.Pattern.compile("(?m)^\\s*(\\d+)\\|.*vnet\\.transport\\.vxlan")

@@ -322,7 +322,8 @@ public final class QemuGuest implements AutoCloseable {
         private String appendLine() {
             Map<String, String> args = new LinkedHashMap<>(kernelArgs);
             args.putIfAbsent("vnet.deadline", Long.toString(Math.max(10, timeLimit.toSeconds() - 5)));
-            StringBuilder sb = new StringBuilder(BASE_KERNEL_ARGS);
+            // The Debian cloud kernel has no MP-table support: a second vCPU is found only through ACPI.
+            StringBuilder sb = new StringBuilder(cpus > 1 ? BASE_KERNEL_ARGS.replace(" acpi=off", "") : BASE_KERNEL_ARGS);
             args.forEach((k, v) -> sb.append(' ').append(k).append(v == null ? "" : "=" + v));
             if (sb.length() > 2000) { // x86 COMMAND_LINE_SIZE is 2048
                 throw new IllegalArgumentException("kernel command line too long (" + sb.length() + " chars)");

@@ -19,6 +19,8 @@ public final class Dataspace implements AutoCloseable {
     private final long fileOffset;
     private final FileIdentity identity;
     private final boolean sealed;
+    /** Registrations of this same region beyond the first (see DataspaceRegistry#register); control plane only. */
+    int extraReferences;
 
     Dataspace(Fd file, Mapping mapping, long guestPhysicalAddress, long userAddress, long fileOffset, FileIdentity identity,
             boolean sealed) {

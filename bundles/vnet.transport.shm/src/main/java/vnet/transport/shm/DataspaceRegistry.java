@@ -61,6 +61,10 @@ public final class DataspaceRegistry implements AutoCloseable {
     public Dataspace register(Fd file, long guestPhysicalAddress, long size, long userAddress, long fileOffset)
             throws DataspaceException {
         try (Fd owned = file) {
+            Dataspace same = duplicate(owned, guestPhysicalAddress, size, userAddress, fileOffset);
+            if (same != null) {
+                return same;
+            }
             if (dataspaces.size() >= dsMax) {
                 throw new DataspaceException("too many dataspaces: ds-max=" + dsMax + " already registered");
             }
@@ -109,6 +113,37 @@ public final class DataspaceRegistry implements AutoCloseable {
         } catch (LinuxException e) {
             throw new DataspaceException("cannot map dataspace: " + e.getMessage());
         }
+    }
+
+    /**
+     * A region registered again exactly as it is (same addresses, size, offset and file): QEMU's per-queue-pair
+     * vhost devices of a multiqueue NIC each send ADD_MEM_REG (and REM_MEM_REG) for the same memory. It counts as a
+     * second reference to the registered dataspace, dropped by {@link #releaseDuplicate}; the new descriptor is
+     * closed. Null if the region is not such a repeat.
+     */
+    private Dataspace duplicate(Fd file, long gpa, long size, long uva, long offset) throws LinuxException {
+        for (Dataspace d : dataspaces) {
+            if (d.guestPhysicalAddress() == gpa && d.size() == size && d.userAddress() == uva
+                    && d.fileOffset() == offset && d.identity().equals(FileIdentity.of(Fstat.of(file)))) {
+                d.extraReferences++;
+                return d;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Drops one repeated registration (see {@link #duplicate}) of the region at {@code guestPhysicalAddress} of
+     * {@code size} bytes; false if it has none, so the region itself is to be removed.
+     */
+    public boolean releaseDuplicate(long guestPhysicalAddress, long size) {
+        for (Dataspace d : dataspaces) {
+            if (d.guestPhysicalAddress() == guestPhysicalAddress && d.size() == size && d.extraReferences > 0) {
+                d.extraReferences--;
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Removes and returns the dataspace at {@code guestPhysicalAddress} of {@code size} bytes, or null. */

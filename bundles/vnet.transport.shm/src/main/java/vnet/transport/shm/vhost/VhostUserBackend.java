@@ -315,6 +315,9 @@ public final class VhostUserBackend {
     private void removeMemRegion(VhostUserMessage m) throws VhostUserException {
         long gpa = m.u64(8);
         long size = m.u64(16);
+        if (dataspaces.releaseDuplicate(gpa, size)) {
+            return; // another queue pair's device registered it too: it stays until the last one removes it
+        }
         withdraw();
         Dataspace removed = dataspaces.remove(gpa, size);
         publish();
@@ -479,7 +482,9 @@ public final class VhostUserBackend {
     private void getConfig(VhostUserMessage m) {
         int offset = m.u32(0);
         int size = m.u32(4);
-        NetConfig config = new NetConfig().status(NetConfig.S_LINK_UP).maxVirtqueuePairs(settings.maxQueuePairs()).mtu(mtu);
+        // The port's own mtu= wins over the front-end's NET_SET_MTU.
+        int configMtu = settings.mtu() != 0 ? settings.mtu() : mtu;
+        NetConfig config = new NetConfig().status(NetConfig.S_LINK_UP).maxVirtqueuePairs(settings.maxQueuePairs()).mtu(configMtu);
         if (settings.mac() >= 0) {
             byte[] mac = new byte[6];
             for (int i = 0; i < 6; i++) {

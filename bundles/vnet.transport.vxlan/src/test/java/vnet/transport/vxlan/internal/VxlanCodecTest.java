@@ -121,7 +121,7 @@ class VxlanCodecTest {
         "vni=42 local=192.0.2.101 remote=192.0.2.102 dstport=65536 | dstport=65536 is out of range 1..65535",
         "vni=42 local=192.0.2.101 remote=192.0.2.102 mac=02:00:00:00:00:01 | mac= does not apply to a vxlan port: it carries the addresses of every station behind its remotes",
         "vni=42 vni=43 local=192.0.2.101 remote=192.0.2.102 | option \"vni\" given twice",
-        "vni=42 local=192.0.2.101 remote=192.0.2.102 ttl=4 | unknown option \"ttl=4\" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, flood-limit=<frames/s> or a vxlan option: dstport, local, remote, vni)",
+        "vni=42 local=192.0.2.101 remote=192.0.2.102 ttl=4 | unknown option \"ttl=4\" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, flood-limit=<frames/s>, offloads=<on or off>, mtu=<68..65535>, queues=<1..64> or a vxlan option: dstport, local, remote, vni)",
     })
     void badOptionsAreRefusedInOneLine(String options, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> {
@@ -135,7 +135,7 @@ class VxlanCodecTest {
     @Test
     void transportsWithoutOptionsStillRefuseTheirKeys() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PortOptions.parse("vni=42"));
-        assertEquals("unknown option \"vni=42\" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n> or flood-limit=<frames/s>)", e.getMessage());
+        assertEquals("unknown option \"vni=42\" (expected ds-max=<1..80>, mac=<xx:xx:xx:xx:xx:xx>, max-macs=<n>, flood-limit=<frames/s>, offloads=<on or off>, mtu=<68..65535> or queues=<1..64>)", e.getMessage());
         assertNotEquals(PortOptions.DEFAULTS, PortOptions.parseAnyTransport("vni=42"));
     }
 
