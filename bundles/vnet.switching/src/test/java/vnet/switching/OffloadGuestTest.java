@@ -154,6 +154,36 @@ class OffloadGuestTest {
         }
     }
 
+    /**
+     * {@code mtu=1400} on the port: the guest (whose virtio-net-pci gets QEMU's {@code host_mtu=1400}, since QEMU
+     * serves the config space itself) negotiates VIRTIO_NET_F_MTU, which QEMU may only do because vnet offers it,
+     * and takes 1400 as eth0's MTU; the link is up (carrier).
+     */
+    @org.junit.jupiter.api.Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void mtuOptionReachesTheGuest() throws Exception {
+        GuestImage.get();
+        try (WorkDir dir = WorkDir.create("vnet-mtu-");
+                Switch sw = new Switch("mtu", FabricSettings.defaults().withRuntimeDir(dir.path()))) {
+            PortOptions o = PortOptions.parse("mac=" + MAC[0] + " mtu=1400");
+            try (VhostUserPort p = VhostUserPort.listen("a", dir.resolve("a.sock"), sw.portSettings(o))) {
+                sw.attach(new PortDefinition("a", o, VlanMode.DEFAULT, false, "vhost-user"), p);
+                try (QemuGuest g = QemuGuest.builder("a").workDir(dir.path())
+                        .nic(QemuGuest.VhostUserNic.client(p.socketPath()).mac(MAC[0]).property("host_mtu", "1400"))
+                        .ip("192.0.2.1/24").command("echo \"VNET-FEATURES $(cat /sys/class/net/eth0/device/features)\"\n"
+                                + "echo \"VNET-LINK mtu=$(cat /sys/class/net/eth0/mtu) carrier=$(cat /sys/class/net/eth0/carrier)\"\n")
+                        .timeLimit(Duration.ofMinutes(3)).start()) {
+                    String f = g.awaitLine(FEATURES, Duration.ofMinutes(2)).group(1);
+                    assertEquals('1', f.charAt(3), "VIRTIO_NET_F_MTU (bit 3) negotiated: " + f);
+                    MatchResult link = g.awaitLine(Pattern.compile("VNET-LINK mtu=(\\d+) carrier=(\\d)"),
+                            Duration.ofSeconds(30));
+                    assertEquals("1400", link.group(1), g.console());
+                    assertEquals("1", link.group(2), "carrier: " + g.console());
+                }
+            }
+        }
+    }
+
     /** frame.len, ip.checksum.status, tcp.checksum.status of every TCP frame, checksums verified by tshark. */
     private static List<String> tshark(Path pcap) throws Exception {
         String out = ExternalProcess.run(Duration.ofMinutes(3), "tshark", "-n", "-r", pcap.toString(),
