@@ -42,7 +42,8 @@ public final class CreateCommand {
                     "vnet:create switch <name> [-p <us>] [-s <size>] [-d <file,...>] [--max-ports <n>] [--mac-aging <s>]"
                             + " [--mac-table-size <n>]",
                     "vnet:create port <link> <name> [ds-max=<1..80>] [mac=<xx:xx:xx:xx:xx:xx>] [max-macs=<n>]"
-                            + " [flood-limit=<frames/s>] [-t <transport>] [--socket <path>] [--client] [--vlan <mode>]"
+                            + " [flood-limit=<frames/s>] [offloads=on|off] [mtu=<68..65535>] [queues=<1..64>]"
+                            + " [-t <transport>] [--socket <path>] [--client] [--vlan <mode>]"
                             + " [--monitor]",
                     "vnet:create port <switch> <name> -t vxlan vni=<1..16777215> local=<IPv4> remote=<IPv4>[,<IPv4>...]"
                             + " [dstport=<port>]",
