@@ -42,7 +42,7 @@ class CreateValidationTest {
                     {"vnet:create switch", "error: missing the switch name; usage: vnet:create switch <name>"},
                     {"vnet:create switch s0 --max-ports", "error: --max-ports needs a value <n>"},
                     {"vnet:create port s4 b", "error: switch \"s4\" has 1 ports already (max.ports=1)"},
-                    {"vnet:create port s4 c -t rdma", "error: unknown transport \"rdma\" (installed: inproc, vhost-user)"},
+                    {"vnet:create port s4 c -t rdma", "error: unknown transport \"rdma\" (installed: inproc, vhost-user, vxlan)"},
                     {"vnet:create port s4 d ds-max=81", "error: ds-max=81 is out of range 1..80"},
                     {"vnet:create port s4 d mac=zz", "error: "},
                     {"vnet:create port s4 d --vlan trunk:5000", "error: "},

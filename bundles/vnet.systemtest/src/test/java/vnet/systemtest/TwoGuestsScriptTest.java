@@ -43,6 +43,11 @@ class TwoGuestsScriptTest {
             try (ExternalProcess early = script(dir, "early")) {
                 early.awaitLine(Pattern.compile("guest a: 192.0.2.1"), Duration.ofMinutes(5));
                 List<ProcessHandle> qemus = qemusUnder(early.wrapperPid());
+                // The script prints guest a's line just before it starts a's QEMU: give it a moment.
+                for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20); qemus.size() < 2 && System.nanoTime() < end; ) {
+                    Thread.sleep(100);
+                    qemus = qemusUnder(early.wrapperPid());
+                }
                 assertEquals(2, qemus.size(), "both guests' QEMU run: " + early.output());
                 ProcessHandle.of(early.pid()).orElseThrow().destroy();
                 assertTrue(early.waitFor(Duration.ofSeconds(30)) != 0);
