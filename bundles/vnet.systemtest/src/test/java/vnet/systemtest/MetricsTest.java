@@ -83,6 +83,11 @@ class MetricsTest {
                     MBeanServerConnection mbs = c.getMBeanServerConnection();
                     ObjectName portA = new ObjectName("vnet:type=port,link=\"default\",name=\"a\"");
                     ObjectName portB = new ObjectName("vnet:type=port,link=\"default\",name=\"b\"");
+                    // The MXBeans follow the fabric once a second: wait for this run's ports to be there.
+                    for (long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                            !(mbs.isRegistered(portA) && mbs.isRegistered(portB)) && System.nanoTime() < end; ) {
+                        Thread.sleep(100);
+                    }
                     assertEquals(txA0 + FRAMES, (long) (Long) mbs.getAttribute(portA, "TxFrames"));
                     assertEquals(rxB0 + FRAMES, (long) (Long) mbs.getAttribute(portB, "RxFrames"));
                     assertEquals(Boolean.TRUE, mbs.getAttribute(portB, "Up"));
