@@ -7,6 +7,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import vnet.virtqueue.DescriptorChain;
 import vnet.virtqueue.DeviceQueue;
+import vnet.virtqueue.GuestMemory;
 
 /**
  * The device side of one virtio-net queue pair (VIRTIO 1.2 §5.1.6): receiveq ({@code rx}, queue 0) and transmitq
@@ -60,6 +61,8 @@ public final class NetDevice {
     private final DescriptorChain rxFirst = new DescriptorChain();
     private final DescriptorChain rxNext = new DescriptorChain();
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[32]);
+    /** Re-pointed at a header in guest memory, to parse or write it in place (no copy through {@link #scratch}). */
+    private final UnsafeBuffer inPlace = new UnsafeBuffer(0, 0);
     private final VirtioNetHeader outHeader = new VirtioNetHeader();
     private int[] usedHeads;
     private int[] usedLengths;
@@ -228,8 +231,7 @@ public final class NetDevice {
             txPending = true;
             return -1;
         }
-        c.read(0, scratch, 0, headerSize);
-        header.decode(scratch, 0, headerSize);
+        decodeHeader(c, header);
         if (!acceptTxHeader(header)) {
             skipTx(c);
             return -1;
@@ -487,8 +489,7 @@ public final class NetDevice {
             }
             copyInto(c, hdr, buf, bufOffset, src, srcOffset, length);
             outHeader.numBuffers(1);
-            outHeader.encode(scratch, 0, hdr);
-            c.write(0, scratch, 0, hdr);
+            encodeHeader(c);
             rxCommitted = true;
             rx.pushUsed(c.head(), hdr + length);
             stats.rxFrames++;
@@ -534,8 +535,7 @@ public final class NetDevice {
             c = rxNext;
         }
         outHeader.numBuffers(n);
-        outHeader.encode(scratch, 0, hdr);
-        rxFirst.write(0, scratch, 0, hdr);
+        encodeHeader(rxFirst);
         rxCommitted = true;
         for (int i = 0; i < n; i++) {
             rx.pushUsed(usedHeads[i], usedLengths[i]);
@@ -544,6 +544,30 @@ public final class NetDevice {
         stats.rxBuffers += n;
         stats.rxBytes += length;
         return n;
+    }
+
+    /** Decodes the transmit header, in place when it lies in one segment (the usual case). */
+    private void decodeHeader(DescriptorChain c, VirtioNetHeader header) {
+        long a = c.readableHostAddress(0, headerSize);
+        if (a != GuestMemory.NO_ADDRESS) {
+            inPlace.wrap(a, headerSize);
+            header.decode(inPlace, 0, headerSize);
+        } else {
+            c.read(0, scratch, 0, headerSize);
+            header.decode(scratch, 0, headerSize);
+        }
+    }
+
+    /** Writes {@link #outHeader} into the first receive buffer, in place when it lies in one segment. */
+    private void encodeHeader(DescriptorChain c) {
+        long a = c.writableHostAddress(0, headerSize);
+        if (a != GuestMemory.NO_ADDRESS) {
+            inPlace.wrap(a, headerSize);
+            outHeader.encode(inPlace, 0, headerSize);
+        } else {
+            outHeader.encode(scratch, 0, headerSize);
+            c.write(0, scratch, 0, headerSize);
+        }
     }
 
     private int noBuffer() {
