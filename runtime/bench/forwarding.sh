@@ -12,8 +12,8 @@
 # in <work dir>/<kind>-<size>-<round>/windows): other work on a shared machine only ever lowers a window.
 #
 #   runtime/bench/forwarding.sh [rounds=3] [sizes="64 1500"] [windows=5]
-# Environment: VNET_POLL (vnet's -p, default 0), VNET_BUSY (1 = vnet busy-poll mode), JAVA (default java),
-# VNET_JAVA_OPTS (extra JVM options for the vnet forwarder, e.g. a JFR recording), VNET_BENCH_DIR (work dir).
+# Environment: VNET_JAR (the runtime jar, default runtime/target/vnet.jar), VNET_POLL (vnet's -p, default 0), VNET_BUSY (1 = vnet busy-poll mode), JAVA (default java),
+# VNET_CPUS (cores for the vnet JVM, default 1: the DPDK forwarder's lcore), VNET_JAVA_OPTS (extra JVM options for the vnet forwarder, e.g. a JFR recording), VNET_BENCH_DIR (work dir).
 # Needs root (testpmd); installs dpdk-dev with apt-get if dpdk-testpmd is missing; builds the runtime jar if missing.
 set -euo pipefail
 ROUNDS=${1:-3}
@@ -21,7 +21,7 @@ SIZES=${2:-"64 1500"}
 SECONDS_MEASURED=${3:-5}
 WARMUP=${VNET_WARMUP:-4}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-JAR=$ROOT/runtime/target/vnet.jar
+JAR=${VNET_JAR:-$ROOT/runtime/target/vnet.jar}
 JAVA=${JAVA:-java}
 TESTPMD=/usr/bin/dpdk-testpmd
 WORK=${VNET_BENCH_DIR:-$(mktemp -d /tmp/vnet-bench.XXXXXX)}
@@ -87,7 +87,8 @@ start_forwarder() { # kind dir
             echo "vnet:create port $link b ds-max=8 mac=$MAC1 --socket $dir/b.sock"
         } > "$dir/setup.gosh"
         # shellcheck disable=SC2086
-        timeout --signal=KILL 300 "$JAVA" ${VNET_JAVA_OPTS:-} -Dvnet.default=false \
+        # on core 1 like the DPDK forwarder's lcore (the generator polls core 0)
+        timeout --signal=KILL 300 taskset -c "${VNET_CPUS:-1}" "$JAVA" ${VNET_JAVA_OPTS:-} -Dvnet.default=false \
             -Dvnet.runtime.dir="$dir/rt" -Dorg.osgi.framework.storage="$dir/state" \
             -Dgosh.args="--nointeractive $dir/setup.gosh" -jar "$JAR" < /dev/null > "$dir/fwd.log" 2>&1 &
         ;;
