@@ -13,6 +13,8 @@
 #
 #   runtime/bench/forwarding.sh [rounds=3] [sizes="64 1500"] [windows=5]
 # Environment: VNET_JAR (the runtime jar, default runtime/target/vnet.jar), VNET_POLL (vnet's -p, default 0), VNET_BUSY (1 = vnet busy-poll mode), JAVA (default java),
+# VNET_KINDS (forwarders, default "dpdk p2p switch"; a vnet kind may carry +busy (busy-poll mode) and +before (run
+# with the jar VNET_JAR_BEFORE), e.g. "dpdk p2p+before p2p+busy switch+before switch+busy" for a before/after run),
 # VNET_CPUS (cores for the vnet JVM, default 1: the DPDK forwarder's lcore), VNET_JAVA_OPTS (extra JVM options for the vnet forwarder, e.g. a JFR recording), VNET_BENCH_DIR (work dir).
 # Needs root (testpmd); installs dpdk-dev with apt-get if dpdk-testpmd is missing; builds the runtime jar if missing.
 set -euo pipefail
@@ -77,12 +79,13 @@ start_forwarder() { # kind dir
             < "$dir/fwd.in" > "$dir/fwd.log" 2>&1 &
         exec 4> "$dir/fwd.in" # its interactive prompt waits on this until the forwarder stops
         ;;
-    p2p | switch)
-        local link=bench opts=()
+    p2p* | switch*)
+        local link=bench opts=() base=${kind%%+*} jar=$JAR
         [[ ${VNET_POLL:-0} != 0 ]] && opts+=(-p "$VNET_POLL")
-        [[ ${VNET_BUSY:-0} == 1 ]] && opts+=(--busy-poll)
+        [[ ${VNET_BUSY:-0} == 1 || $kind == *+busy* ]] && opts+=(--busy-poll)
+        [[ $kind == *+before* ]] && jar=${VNET_JAR_BEFORE:?"kind $kind needs VNET_JAR_BEFORE"}
         {
-            echo "vnet:create $kind $link ${opts[*]}"
+            echo "vnet:create $base $link ${opts[*]}"
             echo "vnet:create port $link a ds-max=8 mac=$MAC0 --socket $dir/a.sock"
             echo "vnet:create port $link b ds-max=8 mac=$MAC1 --socket $dir/b.sock"
         } > "$dir/setup.gosh"
@@ -90,7 +93,7 @@ start_forwarder() { # kind dir
         # on core 1 like the DPDK forwarder's lcore (the generator polls core 0)
         timeout --signal=KILL 300 taskset -c "${VNET_CPUS:-1}" "$JAVA" ${VNET_JAVA_OPTS:-} -Dvnet.default=false \
             -Dvnet.runtime.dir="$dir/rt" -Dorg.osgi.framework.storage="$dir/state" \
-            -Dgosh.args="--nointeractive $dir/setup.gosh" -jar "$JAR" < /dev/null > "$dir/fwd.log" 2>&1 &
+            -Dgosh.args="--nointeractive $dir/setup.gosh" -jar "$jar" < /dev/null > "$dir/fwd.log" 2>&1 &
         ;;
     esac
     FWD_PID=$!
@@ -153,24 +156,35 @@ for size in $SIZES; do
             kind=${KINDS[(k + r) % ${#KINDS[@]}]} # rotate who goes first
             run "$kind" "$size" "$r"
             pps=${PPS[$kind,$size,$r]}
-            printf '  %5s B round %d %-6s %6.2f Mpps\n' "$size" "$r" "$kind" "$(echo "$pps / 1000000" | bc -l)" >&2
+            printf '  %5s B round %d %-18s %6.2f Mpps\n' "$size" "$r" "$kind" "$(echo "$pps / 1000000" | bc -l)" >&2
         done
     done
 done
 
 echo
-echo "| frame | DPDK testpmd | vnet p2p | vnet switch | p2p / DPDK | switch / DPDK |"
-echo "|---|---|---|---|---|---|"
+header="| frame | DPDK testpmd |"; rule="|---|---|"; ratios=""
+for kind in "${KINDS[@]}"; do
+    [[ $kind == dpdk ]] && continue
+    header+=" vnet $kind |"; rule+="---|"; ratios+=" $kind / DPDK |"
+done
+for kind in "${KINDS[@]}"; do [[ $kind == dpdk ]] || rule+="---|"; done
+echo "$header$ratios"
+echo "$rule"
+mpps() { printf '%.2f Mpps' "$(echo "$1 / 1000000" | bc -l)"; }
 for size in $SIZES; do
-    d=(); p=(); s=(); rp=(); rs=()
-    for ((r = 0; r < ROUNDS; r++)); do
-        d+=("${PPS[dpdk,$size,$r]}"); p+=("${PPS[p2p,$size,$r]}"); s+=("${PPS[switch,$size,$r]}")
-        rp+=("$(echo "${PPS[p2p,$size,$r]} / (${PPS[dpdk,$size,$r]} + 0.000001)" | bc -l)")
-        rs+=("$(echo "${PPS[switch,$size,$r]} / (${PPS[dpdk,$size,$r]} + 0.000001)" | bc -l)")
+    d=()
+    for ((r = 0; r < ROUNDS; r++)); do d+=("${PPS[dpdk,$size,$r]}"); done
+    line="| $size B | $(mpps "$(printf '%s\n' "${d[@]}" | median)") |"; tail=""
+    for kind in "${KINDS[@]}"; do
+        [[ $kind == dpdk ]] && continue
+        v=(); q=()
+        for ((r = 0; r < ROUNDS; r++)); do
+            v+=("${PPS[$kind,$size,$r]}")
+            q+=("$(echo "${PPS[$kind,$size,$r]} / (${PPS[dpdk,$size,$r]} + 0.000001)" | bc -l)")
+        done
+        line+=" $(mpps "$(printf '%s\n' "${v[@]}" | median)") |"
+        tail+=" $(printf '%.2f×' "$(printf '%s\n' "${q[@]}" | median)") |"
     done
-    md=$(printf '%s\n' "${d[@]}" | median); mp=$(printf '%s\n' "${p[@]}" | median); ms=$(printf '%s\n' "${s[@]}" | median)
-    mrp=$(printf '%s\n' "${rp[@]}" | median); mrs=$(printf '%s\n' "${rs[@]}" | median)
-    printf '| %s B | %.2f Mpps | %.2f Mpps | %.2f Mpps | %.2f× | %.2f× |\n' "$size" \
-        "$(echo "$md / 1000000" | bc -l)" "$(echo "$mp / 1000000" | bc -l)" "$(echo "$ms / 1000000" | bc -l)" "$mrp" "$mrs"
+    echo "$line$tail"
 done
 echo "(median of $ROUNDS rounds of the best 1 s window; ratios: median of the per-round ratios; Rx-pps of the generator, both ports)"
