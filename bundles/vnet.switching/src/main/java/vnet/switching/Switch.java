@@ -11,7 +11,6 @@ import vnet.linux.LinuxException;
 import vnet.transport.shm.DeviceSnapshot;
 import vnet.virtio.net.FrameBuffer;
 import vnet.virtio.net.VirtioNetHeader;
-import vnet.virtqueue.GuestMemory;
 
 /**
  * A learning Ethernet switch of N ports (the L4Re virtio-net switch's job). Per frame, on the one worker thread:
@@ -43,8 +42,6 @@ public final class Switch extends FabricBase {
     private final int macTableSize;
     private final MacTable macs;
     private final UnsafeBuffer eth = new UnsafeBuffer(new byte[18]);
-    /** Re-pointed at the Ethernet header in the guest's buffer, to parse it in place. */
-    private final UnsafeBuffer ethInPlace = new UnsafeBuffer(0, 0);
     private final FrameBuffer scratch = new FrameBuffer(FrameBuffer.DEFAULT_CAPACITY + TAG_LENGTH);
     private final VirtioNetHeader scratchHeader = new VirtioNetHeader();
     private boolean scratchValid;
@@ -206,15 +203,7 @@ public final class Switch extends FabricBase {
             src.dropsMonitor++;
             return;
         }
-        int ethLength = Math.min(18, length);
-        long at = chain.readableHostAddress(offset, ethLength);
-        UnsafeBuffer eth = this.eth;
-        if (at != GuestMemory.NO_ADDRESS) {
-            eth = ethInPlace;
-            eth.wrap(at, ethLength);
-        } else {
-            chain.read(offset, eth, 0, ethLength); // split across segments: copy it together
-        }
+        chain.read(offset, eth, 0, Math.min(18, length));
         long dstMac = mac(eth, 0);
         long srcMac = mac(eth, 6);
         boolean tagged = (eth.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == ETH_P_8021Q;

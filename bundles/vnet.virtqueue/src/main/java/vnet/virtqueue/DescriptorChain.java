@@ -193,33 +193,6 @@ public final class DescriptorChain {
         return (int) writableBytes;
     }
 
-    /**
-     * Host address of {@code [offset, offset + length)} of the readable part if that range lies in one segment (as
-     * a header usually does), else {@link GuestMemory#NO_ADDRESS}: lets the data path parse a header in place
-     * instead of copying it out first. Valid while the memory snapshot stays mapped; the guest may change the bytes
-     * meanwhile, so read each field once.
-     */
-    public long readableHostAddress(int offset, int length) {
-        return hostAddress(0, readableSegments, offset, length);
-    }
-
-    /** Like {@link #readableHostAddress} for the writable part (a receive header written in place). */
-    public long writableHostAddress(int offset, int length) {
-        return hostAddress(readableSegments, count, offset, length);
-    }
-
-    private long hostAddress(int s, int end, int offset, int length) {
-        if (offset < 0 || length < 0) {
-            return GuestMemory.NO_ADDRESS;
-        }
-        int skip = offset;
-        while (s < end && skip >= len[s]) {
-            skip -= len[s];
-            s++;
-        }
-        return s < end && len[s] - skip >= length ? hva[s] + skip : GuestMemory.NO_ADDRESS;
-    }
-
     // ---- copies ----
 
     /**

@@ -131,22 +131,4 @@ class GuestMemoryTest {
             assertEquals(-1, m.indexOf(i * 2 * G + G + k)); // the hole after region i
         }
     }
-
-    @Test
-    void chainHostAddressesOnlyForRangesInOneSegment() {
-        MemoryRegion a = MemoryRegion.ofAddress(0x10000, 0x1000, 0x7f00_0000_0000L);
-        MemoryRegion b = MemoryRegion.ofAddress(0x11000, 0x1000, 0x7f10_0000_0000L);
-        GuestMemory m = GuestMemory.of(a, b);
-        DescriptorChain c = new DescriptorChain();
-        c.start(0);
-        assertNull(c.add(m, 0x10ff4, 24, false)); // readable, split at the region boundary: 12 + 12 bytes
-        assertNull(c.add(m, 0x10100, 64, true));
-        assertEquals(0x7f00_0000_0ff4L, c.readableHostAddress(0, 12));
-        assertEquals(GuestMemory.NO_ADDRESS, c.readableHostAddress(0, 13)); // crosses into the second segment
-        assertEquals(0x7f10_0000_0000L + 2, c.readableHostAddress(14, 10));
-        assertEquals(GuestMemory.NO_ADDRESS, c.readableHostAddress(14, 11)); // past the readable part
-        assertEquals(GuestMemory.NO_ADDRESS, c.readableHostAddress(-1, 4));
-        assertEquals(0x7f00_0000_0100L, c.writableHostAddress(0, 64));
-        assertEquals(GuestMemory.NO_ADDRESS, c.writableHostAddress(60, 5));
-    }
 }

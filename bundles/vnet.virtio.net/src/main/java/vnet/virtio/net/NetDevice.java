@@ -7,7 +7,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import vnet.virtqueue.DescriptorChain;
 import vnet.virtqueue.DeviceQueue;
-import vnet.virtqueue.GuestMemory;
 
 /**
  * The device side of one virtio-net queue pair (VIRTIO 1.2 §5.1.6): receiveq ({@code rx}, queue 0) and transmitq
@@ -61,8 +60,6 @@ public final class NetDevice {
     private final DescriptorChain rxFirst = new DescriptorChain();
     private final DescriptorChain rxNext = new DescriptorChain();
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[32]);
-    /** Re-pointed at a header in guest memory, to parse or write it in place (no copy through {@link #scratch}). */
-    private final UnsafeBuffer inPlace = new UnsafeBuffer(0, 0);
     private final VirtioNetHeader outHeader = new VirtioNetHeader();
     private int[] usedHeads;
     private int[] usedLengths;
@@ -546,28 +543,20 @@ public final class NetDevice {
         return n;
     }
 
-    /** Decodes the transmit header, in place when it lies in one segment (the usual case). */
+    /**
+     * Decodes the transmit header through {@link #scratch}. Not in place from guest memory: a front-end may cut its
+     * memory file under the mapping, and a copy (Unsafe.copyMemory) raises that fault at once and here, where an
+     * in-place read in compiled code raises it later, asynchronously (see ForwardingWorker's memory faults).
+     */
     private void decodeHeader(DescriptorChain c, VirtioNetHeader header) {
-        long a = c.readableHostAddress(0, headerSize);
-        if (a != GuestMemory.NO_ADDRESS) {
-            inPlace.wrap(a, headerSize);
-            header.decode(inPlace, 0, headerSize);
-        } else {
-            c.read(0, scratch, 0, headerSize);
-            header.decode(scratch, 0, headerSize);
-        }
+        c.read(0, scratch, 0, headerSize);
+        header.decode(scratch, 0, headerSize);
     }
 
-    /** Writes {@link #outHeader} into the first receive buffer, in place when it lies in one segment. */
+    /** Writes {@link #outHeader} into the first receive buffer (through {@link #scratch}, as for decoding). */
     private void encodeHeader(DescriptorChain c) {
-        long a = c.writableHostAddress(0, headerSize);
-        if (a != GuestMemory.NO_ADDRESS) {
-            inPlace.wrap(a, headerSize);
-            outHeader.encode(inPlace, 0, headerSize);
-        } else {
-            outHeader.encode(scratch, 0, headerSize);
-            c.write(0, scratch, 0, headerSize);
-        }
+        outHeader.encode(scratch, 0, headerSize);
+        c.write(0, scratch, 0, headerSize);
     }
 
     private int noBuffer() {
