@@ -78,7 +78,14 @@ class BusyPollTest {
         for (int i = 0; i < 200; i++) {
             byte[] ab = Frames.frame(B, A, i, 60 + i * 7);
             a.send(ab);
-            assertArrayEquals(ab, b.expect());
+            byte[] got;
+            try {
+                got = b.expect();
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; a: " + h.fabric.stats("a") + ", b: " + h.fabric.stats("b")
+                        + ", rounds " + h.fabric.worker.rounds() + ", a running " + h.fabric.port("a") , e);
+            }
+            assertArrayEquals(ab, got);
             byte[] ba = Frames.frame(A, B, i, 1514 - i * 5);
             b.send(ba);
             assertArrayEquals(ba, a.expect());
