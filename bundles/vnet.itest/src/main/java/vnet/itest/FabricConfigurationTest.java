@@ -356,7 +356,7 @@ class FabricConfigurationTest {
         ObjectClassDefinition sw = info.getObjectClassDefinition("vnet.switch", null);
         Set<String> swIds = Stream.of(sw.getAttributeDefinitions(ObjectClassDefinition.ALL)).map(a -> a.getID())
                 .collect(Collectors.toSet());
-        assertEquals(Set.of("name", "poll", "size", "register.ds", "runtime.dir", "max.ports", "mac.aging",
-                "mac.table.size"), swIds);
+        assertEquals(Set.of("name", "poll", "busy.poll", "size", "register.ds", "runtime.dir", "max.ports",
+                "mac.aging", "mac.table.size"), swIds);
     }
 }

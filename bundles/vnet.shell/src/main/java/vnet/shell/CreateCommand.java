@@ -38,8 +38,8 @@ import vnet.virtqueue.RingLayout;
 public final class CreateCommand {
     static final Usage USAGE = new Usage("vnet:create",
             "create a p2p link, a switch, a port or a host peer (as a ConfigAdmin configuration)",
-            List.of("vnet:create p2p <name> [-p <us>] [-s <size>] [-d <file,...>]",
-                    "vnet:create switch <name> [-p <us>] [-s <size>] [-d <file,...>] [--max-ports <n>] [--mac-aging <s>]"
+            List.of("vnet:create p2p <name> [-p <us> | --busy-poll] [-s <size>] [-d <file,...>]",
+                    "vnet:create switch <name> [-p <us> | --busy-poll] [-s <size>] [-d <file,...>] [--max-ports <n>] [--mac-aging <s>]"
                             + " [--mac-table-size <n>]",
                     "vnet:create port <link> <name> [ds-max=<1..80>] [mac=<xx:xx:xx:xx:xx:xx>] [max-macs=<n>]"
                             + " [flood-limit=<frames/s>] [offloads=on|off] [mtu=<68..65535>] [queues=<1..64>]"
@@ -51,6 +51,8 @@ public final class CreateCommand {
                             + "[,name=<prefix>][,legacy][,priority=<n>]"),
             List.of(option("-p", "--poll", "us", "p2p/switch: poll the queues every that many microseconds, guest"
                             + " notifications off (L4Re --poll); 0 = notification mode", "0"),
+                    flag(null, "--busy-poll", "p2p/switch: busy-poll mode for a dedicated core: the worker polls without"
+                            + " pause (no syscall, no sleep while frames flow), guest notifications off; excludes -p"),
                     option("-s", "--size", "size", "p2p/switch: largest virtqueue size, a power of 2 in 1..32768"
                             + " (L4Re --size)", "256"),
                     option("-d", "--register-ds", "file,...", "p2p/switch: trusted dataspaces: clients may share only"
@@ -74,7 +76,7 @@ public final class CreateCommand {
                             + " mac=<addr> the guest's MAC (the switch drops frames from other sources)",
                     "peer options: see README, host peers; peer=<link>:<port> attaches in-process to a port of this vnet"));
 
-    private static final String[] FABRIC_OPTIONS = {"--poll", "--size", "--register-ds"};
+    private static final String[] FABRIC_OPTIONS = {"--poll", "--busy-poll", "--size", "--register-ds"};
     private static final String[] SWITCH_OPTIONS = {"--max-ports", "--mac-aging", "--mac-table-size"};
     private static final String[] PORT_OPTIONS = {"--transport", "--socket", "--client", "--vlan", "--monitor"};
 
@@ -129,8 +131,15 @@ public final class CreateCommand {
         Hashtable<String, Object> p = new Hashtable<>();
         p.put("name", name);
         long poll = a.number("--poll", 0, 60_000_000, -1);
+        boolean busyPoll = a.has("--busy-poll");
+        if (busyPoll && poll > 0) {
+            throw a.valueError("--busy-poll and -p " + poll + " exclude each other: busy polling has no interval");
+        }
         if (poll >= 0) {
             p.put("poll", poll);
+        }
+        if (busyPoll) {
+            p.put("busy.poll", Boolean.TRUE);
         }
         long size = a.number("--size", 1, 32768, -1);
         if (size >= 0) {

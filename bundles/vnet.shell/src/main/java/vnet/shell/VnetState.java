@@ -270,8 +270,8 @@ public final class VnetState {
     }
 
     static String describe(Fabric f) {
-        return kindName(f.kind()) + " " + f.name() + "  " + (f.pollMicros() > 0 ? "poll " + f.pollMicros() + " us"
-                : "notifications") + ", queue size " + f.maxQueueSize() + ", " + f.ports().size() + " port"
+        return kindName(f.kind()) + " " + f.name() + "  " + (f.busyPoll() ? "busy poll"
+                : f.pollMicros() > 0 ? "poll " + f.pollMicros() + " us" : "notifications") + ", queue size " + f.maxQueueSize() + ", " + f.ports().size() + " port"
                 + (f.ports().size() == 1 ? "" : "s");
     }
 

@@ -26,6 +26,11 @@ public interface Fabric {
     /** Poll interval in microseconds, 0 in notification mode (L4Re {@code --poll}). */
     long pollMicros();
 
+    /** Whether the worker busy-polls (a dedicated core; configuration {@code busy.poll}). */
+    default boolean busyPoll() {
+        return false;
+    }
+
     /** Largest virtqueue size a port accepts (L4Re {@code --size}). */
     int maxQueueSize();
 

@@ -75,7 +75,8 @@ abstract class FabricBase implements PortHost, AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.slots = new PortState[maxPorts];
         this.dirty = new int[maxPorts];
-        this.worker = new ForwardingWorker(name, maxPorts, this::forwardRound, settings.pollMicros());
+        this.worker = new ForwardingWorker(name, maxPorts, this::forwardRound, settings.pollMicros(),
+                settings.busyPoll());
         worker.onFault(slot -> {
             PortState s = slots[slot];
             if (s != null) {
@@ -391,6 +392,11 @@ abstract class FabricBase implements PortHost, AutoCloseable {
     }
 
     @Override
+    public final boolean busyPoll() {
+        return settings.busyPoll();
+    }
+
+    @Override
     public final int maxQueueSize() {
         return settings.maxQueueSize();
     }
@@ -408,7 +414,7 @@ abstract class FabricBase implements PortHost, AutoCloseable {
                 | (options.mtu() != PortOptions.NO_MTU ? Features.MTU : 0);
         return PortSettings.defaults().withDsMax(options.dsMax()).withMac(options.mac())
                 .withMaxQueueSize(settings.maxQueueSize()).withTrusted(settings.trusted())
-                .withPollMode(settings.pollMicros() > 0).withFeatures(features).withMtu(options.mtu())
+                .withPollMode(settings.polling()).withFeatures(features).withMtu(options.mtu())
                 .withMaxQueuePairs(options.queues());
     }
 

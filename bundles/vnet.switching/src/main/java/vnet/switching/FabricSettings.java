@@ -18,8 +18,12 @@ import vnet.virtqueue.RingLayout;
  * @param maxQueueSize largest virtqueue size a port accepts, a power of 2 in 1..32768 ({@code --size})
  * @param trusted      identities of the trusted dataspaces; empty: any ({@code --register-ds})
  * @param runtimeDir   the folder under which the fabric's ports put their sockets ({@code <runtimeDir>/<name>/})
+ * @param busyPoll     busy-poll mode, for a dedicated core (a DPDK lcore, an OVS PMD thread): the worker polls the
+ *                     queues without pause, no syscall and no sleep while frames flow, kicks turned off
+ *                     ({@code busy.poll}); excludes a poll interval
  */
-public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir) {
+public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir,
+        boolean busyPoll) {
     /** Where sockets go when neither the configuration nor the framework property {@code vnet.runtime.dir} says. */
     public static final Path DEFAULT_RUNTIME_DIR = Path.of("/tmp/vnet");
 
@@ -33,8 +37,22 @@ public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity
             throw new IllegalArgumentException("size=" + maxQueueSize + " is not a power of 2 in 1.."
                     + PortSettings.QUEUE_SIZE_MAX);
         }
+        if (busyPoll && pollMicros > 0) {
+            throw new IllegalArgumentException("busy.poll=true and poll=" + pollMicros
+                    + " exclude each other: busy polling has no interval");
+        }
         trusted = Set.copyOf(trusted);
         Objects.requireNonNull(runtimeDir, "runtimeDir");
+    }
+
+    /** Settings without busy polling. */
+    public FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir) {
+        this(pollMicros, maxQueueSize, trusted, runtimeDir, false);
+    }
+
+    /** Whether drivers are asked not to kick: poll mode or busy-poll mode. */
+    public boolean polling() {
+        return pollMicros > 0 || busyPoll;
     }
 
     /** Notification mode, queues up to 256, any dataspace, sockets under /tmp/vnet. */
@@ -44,22 +62,27 @@ public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity
 
     /** These settings with another poll interval. */
     public FabricSettings withPollMicros(long value) {
-        return new FabricSettings(value, maxQueueSize, trusted, runtimeDir);
+        return new FabricSettings(value, maxQueueSize, trusted, runtimeDir, busyPoll);
     }
 
     /** These settings with another maximum queue size. */
     public FabricSettings withMaxQueueSize(int value) {
-        return new FabricSettings(pollMicros, value, trusted, runtimeDir);
+        return new FabricSettings(pollMicros, value, trusted, runtimeDir, busyPoll);
     }
 
     /** These settings with another runtime folder. */
     public FabricSettings withRuntimeDir(Path value) {
-        return new FabricSettings(pollMicros, maxQueueSize, trusted, value);
+        return new FabricSettings(pollMicros, maxQueueSize, trusted, value, busyPoll);
+    }
+
+    /** These settings with busy polling on or off. */
+    public FabricSettings withBusyPoll(boolean value) {
+        return new FabricSettings(pollMicros, maxQueueSize, trusted, runtimeDir, value);
     }
 
     /** These settings trusting exactly the dataspace files at {@code paths} (see {@link #identify}). */
     public FabricSettings withTrustedDataspaces(String... paths) {
-        return new FabricSettings(pollMicros, maxQueueSize, identify(paths), runtimeDir);
+        return new FabricSettings(pollMicros, maxQueueSize, identify(paths), runtimeDir, busyPoll);
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.concurrent.locks.LockSupport;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.SleepingIdleStrategy;
@@ -25,7 +26,9 @@ import vnet.transport.shm.QueuePair;
 /**
  * The one data-path thread of a link or switch (an Agrona {@link Agent}). Each round it runs the control plane's
  * queued commands, reads every port's device snapshot once and lets a {@link Forwarder} move frames; between rounds
- * it sleeps the poll interval (poll mode) or in epoll on the transmit queues' kicks (notification mode).
+ * it sleeps the poll interval (poll mode) or in epoll on the transmit queues' kicks (notification mode), or, in
+ * busy-poll mode (a dedicated core), goes straight on to the next round: no syscall and no sleep while frames flow,
+ * only a spin-wait hint when a round moved nothing.
  *
  * <p>The control plane never locks the data path: it changes the port slots through {@link #execute commands}
  * that run between two rounds on this thread, and a transport that withdraws a snapshot {@link #quiesce() waits}
@@ -90,11 +93,14 @@ final class ForwardingWorker implements Agent, DataPath {
     private Throwable pendingFault;
     private final Forwarder forwarder;
     private final long pollIntervalNanos;
+    private final boolean busyPoll;
     private final EventFd wakeup;
     private final ManyToOneConcurrentArrayQueue<Command> commands = new ManyToOneConcurrentArrayQueue<>(256);
     private int count;
     private Epoll epoll;
     private volatile long rounds;
+    /** Times the worker waited in epoll (notification mode); busy-poll mode never does. */
+    private volatile long sleeps;
     private volatile boolean running;
     private boolean closed;
     private AgentRunner runner;
@@ -103,8 +109,10 @@ final class ForwardingWorker implements Agent, DataPath {
     /**
      * @param slots              most ports at once
      * @param pollIntervalMicros 0 for notification mode, else the poll period in microseconds (L4Re {@code --poll})
+     * @param busyPoll           poll without pause (then {@code pollIntervalMicros} is 0)
      */
-    ForwardingWorker(String name, int slots, Forwarder forwarder, long pollIntervalMicros) throws LinuxException {
+    ForwardingWorker(String name, int slots, Forwarder forwarder, long pollIntervalMicros, boolean busyPoll)
+            throws LinuxException {
         this.name = name;
         this.ports = new DevicePort[slots];
         this.devices = new DeviceSnapshot[slots];
@@ -112,6 +120,7 @@ final class ForwardingWorker implements Agent, DataPath {
         this.faulted = new DeviceSnapshot[slots];
         this.forwarder = forwarder;
         this.pollIntervalNanos = TimeUnit.MICROSECONDS.toNanos(pollIntervalMicros);
+        this.busyPoll = busyPoll;
         this.wakeup = EventFd.create();
         rebuildEpoll();
     }
@@ -119,7 +128,8 @@ final class ForwardingWorker implements Agent, DataPath {
     /** Starts the thread. */
     synchronized void start() {
         running = true;
-        IdleStrategy idle = pollIntervalNanos > 0 ? new SleepingIdleStrategy(pollIntervalNanos)
+        IdleStrategy idle = busyPoll ? new BusySpinIdleStrategy()
+                : pollIntervalNanos > 0 ? new SleepingIdleStrategy(pollIntervalNanos)
                 : new BackoffIdleStrategy(10, 10, 1_000, 50_000);
         runner = new AgentRunner(new FaultTolerantIdle(idle), e -> LOG.log(Level.ERROR, "vnet " + name + ": data path error", e), null, this);
         thread = AgentRunner.startOnThread(runner, r -> {
@@ -137,6 +147,11 @@ final class ForwardingWorker implements Agent, DataPath {
     /** Rounds completed so far. */
     long rounds() {
         return rounds;
+    }
+
+    /** Waits in epoll so far (notification mode only). */
+    long sleeps() {
+        return sleeps;
     }
 
     /**
@@ -267,7 +282,7 @@ final class ForwardingWorker implements Agent, DataPath {
             fault(pending);
         }
         int work = forwarder.forward(devices, n);
-        if (work == 0 && pollIntervalNanos == 0) {
+        if (work == 0 && pollIntervalNanos == 0 && !busyPoll) {
             if (changed) {
                 rebuildEpoll();
             }
@@ -347,6 +362,7 @@ final class ForwardingWorker implements Agent, DataPath {
             }
         }
         if (!pending) {
+            sleeps = sleeps + 1;
             epoll.epollWait(EPOLL_TIMEOUT_MS);
             wakeup.drain();
             for (int i = 0; i < n; i++) {

@@ -35,6 +35,8 @@ public final class GuestMemory {
     private final long[] starts;
     private final long[] ends;
     private final long[] hosts;
+    /** The region {@link #indexOf} found last (a hint only). */
+    private int lastHit;
     private final List<MemoryRegion> regionList;
 
     private GuestMemory(MemoryRegion[] sorted) {
@@ -95,6 +97,12 @@ public final class GuestMemory {
         if (n == 1) {
             return gpa >= s[0] && gpa < ends[0] ? 0 : -1;
         }
+        // Consecutive buffers mostly lie in one region (a DPDK mbuf pool, a guest's RAM): try the last hit first.
+        // A plain int shared by the threads using this snapshot: any value read is a valid index, checked here.
+        int h = lastHit;
+        if (h < n && gpa >= s[h] && gpa < ends[h]) {
+            return h;
+        }
         int lo = 0;
         int hi = n - 1;
         while (lo <= hi) {
@@ -104,6 +112,7 @@ public final class GuestMemory {
             } else if (gpa >= ends[mid]) {
                 lo = mid + 1;
             } else {
+                lastHit = mid;
                 return mid;
             }
         }

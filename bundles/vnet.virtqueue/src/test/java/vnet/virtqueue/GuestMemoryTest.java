@@ -115,4 +115,20 @@ class GuestMemoryTest {
             assertTrue(r.keepAlive() instanceof java.nio.MappedByteBuffer);
         }
     }
+
+    @Test
+    void regionLookupsAlternatingBetweenRegionsStayRight() {
+        // the last-hit hint must never answer for another region
+        MemoryRegion[] r = new MemoryRegion[8];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = MemoryRegion.ofAddress(i * 2 * G, G, 0x7f00_0000_0000L + i * G);
+        }
+        GuestMemory m = GuestMemory.of(r);
+        for (int k = 0; k < 100; k++) {
+            int i = (k * 5) % 8;
+            assertEquals(i, m.indexOf(i * 2 * G + k));
+            assertEquals(0x7f00_0000_0000L + i * G + k, m.hostAddress(i * 2 * G + k, 16));
+            assertEquals(-1, m.indexOf(i * 2 * G + G + k)); // the hole after region i
+        }
+    }
 }

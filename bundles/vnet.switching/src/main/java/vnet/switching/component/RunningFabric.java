@@ -60,8 +60,9 @@ final class RunningFabric<F extends PortHost & AutoCloseable> {
             props.put(Fabric.KIND_PROPERTY, kind);
             ServiceRegistration<?> reg = context.registerService(
                     new String[] {Fabric.class.getName(), PortHost.class.getName()}, fabric, props);
-            LOG.log(Level.INFO, "vnet {0} {1}: running (poll {2} us, size {3}, sockets under {4})", kind, name,
-                    settings.pollMicros(), settings.maxQueueSize(), fabric.runtimeDir());
+            LOG.log(Level.INFO, "vnet {0} {1}: running ({2}, size {3}, sockets under {4})", kind, name,
+                    settings.busyPoll() ? "busy poll" : "poll " + settings.pollMicros() + " us",
+                    settings.maxQueueSize(), fabric.runtimeDir());
             return new RunningFabric<>(name, fabric, reg);
         } catch (IllegalArgumentException | LinuxException | IllegalStateException e) {
             if (fabric != null) {
@@ -84,7 +85,8 @@ final class RunningFabric<F extends PortHost & AutoCloseable> {
             String fw = context.getProperty(RUNTIME_DIR_PROPERTY);
             dir = fw == null || fw.isBlank() ? FabricSettings.DEFAULT_RUNTIME_DIR.toString() : fw.trim();
         }
-        FabricSettings s = new FabricSettings(poll, size, java.util.Set.of(), Path.of(dir));
+        boolean busy = v.booleanValue("busy.poll", false);
+        FabricSettings s = new FabricSettings(poll, size, java.util.Set.of(), Path.of(dir), busy);
         String[] ds = v.strings("register.ds");
         return ds.length == 0 ? s : s.withTrustedDataspaces(ds);
     }

@@ -35,6 +35,11 @@ public final class SwitchComponent {
                 + "every that many microseconds with guest notifications off.", min = "0")
         long poll() default 0;
 
+        @AttributeDefinition(name = "Busy poll", description = "Poll the queues without pause on the worker's "
+                + "core, guest notifications off: for a dedicated core (no syscall, no sleep while frames flow). "
+                + "Excludes poll.", required = false)
+        boolean busy_poll() default false;
+
         @AttributeDefinition(name = "Maximum queue size", description = "A power of 2 in 1..32768.", min = "1",
                 max = "32768")
         int size() default 256;

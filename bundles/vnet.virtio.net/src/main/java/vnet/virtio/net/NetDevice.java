@@ -228,8 +228,7 @@ public final class NetDevice {
             txPending = true;
             return -1;
         }
-        c.read(0, scratch, 0, headerSize);
-        header.decode(scratch, 0, headerSize);
+        decodeHeader(c, header);
         if (!acceptTxHeader(header)) {
             skipTx(c);
             return -1;
@@ -487,8 +486,7 @@ public final class NetDevice {
             }
             copyInto(c, hdr, buf, bufOffset, src, srcOffset, length);
             outHeader.numBuffers(1);
-            outHeader.encode(scratch, 0, hdr);
-            c.write(0, scratch, 0, hdr);
+            encodeHeader(c);
             rxCommitted = true;
             rx.pushUsed(c.head(), hdr + length);
             stats.rxFrames++;
@@ -534,8 +532,7 @@ public final class NetDevice {
             c = rxNext;
         }
         outHeader.numBuffers(n);
-        outHeader.encode(scratch, 0, hdr);
-        rxFirst.write(0, scratch, 0, hdr);
+        encodeHeader(rxFirst);
         rxCommitted = true;
         for (int i = 0; i < n; i++) {
             rx.pushUsed(usedHeads[i], usedLengths[i]);
@@ -544,6 +541,22 @@ public final class NetDevice {
         stats.rxBuffers += n;
         stats.rxBytes += length;
         return n;
+    }
+
+    /**
+     * Decodes the transmit header through {@link #scratch}. Not in place from guest memory: a front-end may cut its
+     * memory file under the mapping, and a copy (Unsafe.copyMemory) raises that fault at once and here, where an
+     * in-place read in compiled code raises it later, asynchronously (see ForwardingWorker's memory faults).
+     */
+    private void decodeHeader(DescriptorChain c, VirtioNetHeader header) {
+        c.read(0, scratch, 0, headerSize);
+        header.decode(scratch, 0, headerSize);
+    }
+
+    /** Writes {@link #outHeader} into the first receive buffer (through {@link #scratch}, as for decoding). */
+    private void encodeHeader(DescriptorChain c) {
+        outHeader.encode(scratch, 0, headerSize);
+        c.write(0, scratch, 0, headerSize);
     }
 
     private int noBuffer() {

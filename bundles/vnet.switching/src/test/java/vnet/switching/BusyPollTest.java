@@ -1,0 +1,108 @@
+package vnet.switching;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Busy-poll mode ({@code busy.poll}): the worker never waits in epoll or sleeps, it goes round after round without
+ * pause while frames flow both ways, and its ports ask drivers not to kick; notification mode, for contrast, does
+ * wait. A poll interval together with busy polling is refused.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BusyPollTest {
+    static final long A = 0x02_00_00_00_00_0aL;
+    static final long B = 0x02_00_00_00_00_0bL;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void p2pLinkBusyPollsWithoutSleeping() throws Exception {
+        FabricSettings busy = FabricSettings.defaults().withBusyPoll(true);
+        try (Harness h = new Harness(dir, new P2pLink("bp", busy))) {
+            exchange(h);
+            assertBusy(h);
+        }
+    }
+
+    @Test
+    void switchBusyPollsWithoutSleeping() throws Exception {
+        FabricSettings busy = FabricSettings.defaults().withBusyPoll(true);
+        try (Harness h = new Harness(dir, new Switch("bs", busy, 8, 300, 1024))) {
+            exchange(h);
+            assertBusy(h);
+        }
+    }
+
+    @Test
+    void notificationModeSleepsWhenIdle() throws Exception {
+        try (Harness h = new Harness(dir, new P2pLink("nm", FabricSettings.defaults()))) {
+            exchange(h);
+            assertFalse(h.fabric.portSettings(PortOptions.DEFAULTS).pollMode(), "drivers kick in notification mode");
+            long sleeps = h.fabric.worker.sleeps();
+            long rounds = h.fabric.worker.rounds();
+            Thread.sleep(300);
+            assertTrue(h.fabric.worker.sleeps() > sleeps, "an idle worker waits in epoll");
+            assertTrue(h.fabric.worker.rounds() - rounds < 100, "an idle worker does not spin: "
+                    + (h.fabric.worker.rounds() - rounds) + " rounds in 300 ms");
+        }
+    }
+
+    @Test
+    void busyPollExcludesAPollInterval() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new FabricSettings(200, 256, Set.of(), FabricSettings.DEFAULT_RUNTIME_DIR, true));
+        assertEquals("busy.poll=true and poll=200 exclude each other: busy polling has no interval", e.getMessage());
+        IllegalArgumentException e2 = assertThrows(IllegalArgumentException.class,
+                () -> FabricSettings.defaults().withPollMicros(50).withBusyPoll(true));
+        assertEquals("busy.poll=true and poll=50 exclude each other: busy polling has no interval", e2.getMessage());
+    }
+
+    /** Two front-ends, frames both ways, every one arriving intact. */
+    private static void exchange(Harness h) throws Exception {
+        Client a = h.port(PortDefinition.of("a", PortOptions.parse("mac=02:00:00:00:00:0a")), s -> s,
+                vnet.transport.shm.vhost.VhostUserFrontend.Options.defaults().withQueueSize(64));
+        Client b = h.port(PortDefinition.of("b", PortOptions.parse("mac=02:00:00:00:00:0b")), s -> s,
+                vnet.transport.shm.vhost.VhostUserFrontend.Options.defaults().withQueueSize(64));
+        for (int i = 0; i < 200; i++) {
+            byte[] ab = Frames.frame(B, A, i, 60 + i * 7);
+            a.send(ab);
+            byte[] got;
+            try {
+                got = b.expect();
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; a: " + h.fabric.stats("a") + ", b: " + h.fabric.stats("b")
+                        + ", rounds " + h.fabric.worker.rounds() + ", a running " + h.fabric.port("a") , e);
+            }
+            assertArrayEquals(ab, got);
+            byte[] ba = Frames.frame(A, B, i, 1514 - i * 5);
+            b.send(ba);
+            assertArrayEquals(ba, a.expect());
+        }
+        assertEquals(200, h.fabric.stats("a").txFrames());
+        assertEquals(200, h.fabric.stats("b").txFrames());
+        assertEquals(0, h.fabric.stats("a").drops() + h.fabric.stats("b").drops());
+    }
+
+    private static void assertBusy(Harness h) throws InterruptedException {
+        assertTrue(h.fabric.portSettings(PortOptions.DEFAULTS).pollMode(), "drivers are asked not to kick");
+        assertTrue(h.fabric.busyPoll());
+        assertEquals(0, h.fabric.worker.sleeps(), "the worker never waited in epoll");
+        long rounds = h.fabric.worker.rounds();
+        Thread.sleep(300);
+        long spun = h.fabric.worker.rounds() - rounds;
+        assertTrue(spun > 1000, "an idle busy-polling worker keeps going round: " + spun + " rounds in 300 ms");
+        assertEquals(0, h.fabric.worker.sleeps(), "the worker never waited in epoll");
+    }
+}
