@@ -40,6 +40,16 @@ final class Harness implements AutoCloseable {
         fabric.attach(def, port);
         Client c = Client.connect(def.name(), port.socketPath(), options);
         owned.push(c);
+        // The front-end's last set-up message may still be on its way when connect returns (no REPLY_ACK).
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (port.device() == null && System.nanoTime() < end) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         return c;
     }
 
