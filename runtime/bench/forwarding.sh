@@ -93,7 +93,7 @@ start_forwarder() { # kind dir
         # on core 1 like the DPDK forwarder's lcore (the generator polls core 0)
         timeout --signal=KILL 300 taskset -c "${VNET_CPUS:-1}" "$JAVA" ${VNET_JAVA_OPTS:-} -Dvnet.default=false \
             -Dvnet.runtime.dir="$dir/rt" -Dorg.osgi.framework.storage="$dir/state" \
-            -Dgosh.args="--nointeractive $dir/setup.gosh" -jar "$jar" < /dev/null > "$dir/fwd.log" 2>&1 &
+            -Dgosh.args="--noshutdown --nointeractive $dir/setup.gosh" -jar "$jar" < /dev/null > "$dir/fwd.log" 2>&1 &
         ;;
     esac
     FWD_PID=$!
