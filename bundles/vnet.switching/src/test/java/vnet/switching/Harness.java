@@ -43,14 +43,24 @@ final class Harness implements AutoCloseable {
         // The front-end's last set-up message may still be on its way when connect returns (no REPLY_ACK).
         long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
         while (port.device() == null && System.nanoTime() < end) {
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+            pause();
+        }
+        // A round that began before the device was published does not see it: a frame that round takes for this
+        // port would be dropped. Wait until a round has begun since (woken, for a worker asleep in epoll).
+        long seen = fabric.worker.rounds() + 2;
+        while (fabric.worker.rounds() < seen && System.nanoTime() < end) {
+            fabric.worker.wake();
+            pause();
         }
         return c;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Detaches a port and closes it (its client sees the disconnect). */
