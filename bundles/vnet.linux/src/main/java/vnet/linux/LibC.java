@@ -65,6 +65,8 @@ final class LibC {
 
     static native long syscall(long number, long a, long b, long c);
     static native int setpriority(int which, int who, int prio);
+    static native int sched_setaffinity(int pid, long cpusetsize, long[] mask);
+    static native int sched_getaffinity(int pid, long cpusetsize, long[] mask);
 
     static native Pointer strerror(int errnum);
 }

@@ -1,6 +1,9 @@
 package vnet.linux;
 
-/** Thread ids and nice values ({@code gettid(2)}, {@code setpriority(2)}), for data-path threads' priorities. */
+/**
+ * Thread ids, nice values and CPU affinity ({@code gettid(2)}, {@code setpriority(2)}, {@code sched_setaffinity(2)}),
+ * for data-path threads' priorities and pinning.
+ */
 public final class Sched {
     /** {@code which} for a process or, with a thread id, a thread. */ public static final int PRIO_PROCESS = 0;
     /** {@code which} for a process group. */ public static final int PRIO_PGRP = 1;
@@ -40,5 +43,48 @@ public final class Sched {
             throw LinuxException.last("getpriority", "which " + which + ", who " + who);
         }
         return 20 - (int) raw;
+    }
+
+    /** CPUs a mask can name: the kernel's largest configurable count (CONFIG_NR_CPUS). */
+    private static final int MASK_CPUS = 8192;
+
+    /**
+     * Pins the calling thread to {@code cpus} ({@code sched_setaffinity(0, ...)}, which affects only this thread).
+     *
+     * @throws LinuxException e.g. EINVAL when none of the CPUs is online or allowed
+     */
+    public static void setThreadAffinity(int... cpus) throws LinuxException {
+        long[] mask = new long[MASK_CPUS / 64];
+        StringBuilder list = new StringBuilder();
+        for (int cpu : cpus) {
+            if (cpu < 0 || cpu >= MASK_CPUS) {
+                throw new IllegalArgumentException("CPU " + cpu + " outside 0.." + (MASK_CPUS - 1));
+            }
+            mask[cpu >>> 6] |= 1L << (cpu & 63);
+            list.append(list.length() == 0 ? "" : ",").append(cpu);
+        }
+        if (LibC.sched_setaffinity(0, mask.length * 8L, mask) < 0) {
+            throw LinuxException.last("sched_setaffinity", "cpus " + list);
+        }
+    }
+
+    /** The CPUs the calling thread may run on ({@code sched_getaffinity(0, ...)}). */
+    public static int[] threadAffinity() throws LinuxException {
+        long[] mask = new long[MASK_CPUS / 64];
+        if (LibC.sched_getaffinity(0, mask.length * 8L, mask) < 0) {
+            throw LinuxException.last("sched_getaffinity", "");
+        }
+        int n = 0;
+        for (long m : mask) {
+            n += Long.bitCount(m);
+        }
+        int[] cpus = new int[n];
+        int k = 0;
+        for (int cpu = 0; cpu < MASK_CPUS; cpu++) {
+            if ((mask[cpu >>> 6] & (1L << (cpu & 63))) != 0) {
+                cpus[k++] = cpu;
+            }
+        }
+        return cpus;
     }
 }

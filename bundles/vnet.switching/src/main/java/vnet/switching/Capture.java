@@ -17,7 +17,7 @@ import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import vnet.virtqueue.DescriptorChain;
@@ -39,15 +39,16 @@ final class Capture implements AutoCloseable {
 
     private final Path path;
     private final FileChannel file;
-    private final OneToOneRingBuffer ring;
+    /** Many producers: a p2p link with two workers records a port's transmitted and received frames on two threads. */
+    private final ManyToOneRingBuffer ring;
     private final long epochOffsetNanos;
     private final ByteBuffer out = ByteBuffer.allocateDirect(16 + SNAPLEN).order(ByteOrder.LITTLE_ENDIAN);
     private final Thread writer;
     private final MessageHandler handler = this::write;
     private volatile boolean closing;
     private volatile IOException failure;
-    /** Frames the data path could not capture because the ring was full (worker-written). */
-    long dropped;
+    /** Frames the data path could not capture because the ring was full. */
+    private final java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
     private volatile long written;
 
     /** Creates (or truncates) {@code path}, writes the pcap header and starts the writer thread. */
@@ -65,7 +66,7 @@ final class Capture implements AutoCloseable {
         while (header.hasRemaining()) {
             file.write(header);
         }
-        this.ring = new OneToOneRingBuffer(new UnsafeBuffer(
+        this.ring = new ManyToOneRingBuffer(new UnsafeBuffer(
                 ByteBuffer.allocateDirect(RING_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH)));
         this.epochOffsetNanos = TimeUnit.MILLISECONDS.toNanos(System.currentTimeMillis()) - System.nanoTime();
         this.writer = new Thread(this::drainLoop, "vnet-capture-" + name);
@@ -116,7 +117,7 @@ final class Capture implements AutoCloseable {
     private int claim(int length, int snap) {
         int index = ring.tryClaim(MSG_FRAME, RECORD_META + snap);
         if (index < 0) {
-            dropped++;
+            dropped.incrementAndGet();
             return -1;
         }
         AtomicBuffer b = ring.buffer();
@@ -176,8 +177,8 @@ final class Capture implements AutoCloseable {
         } catch (IOException e) {
             LOG.log(Level.WARNING, "vnet capture {0}: cannot close: {1}", path, e.getMessage());
         }
-        if (dropped > 0) {
-            LOG.log(Level.INFO, "vnet capture {0}: {1} frames not captured (ring full)", path, dropped);
+        if (dropped.get() > 0) {
+            LOG.log(Level.INFO, "vnet capture {0}: {1} frames not captured (ring full)", path, dropped.get());
         }
     }
 }

@@ -3,6 +3,7 @@ package vnet.switching;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 
@@ -21,9 +22,15 @@ import vnet.virtqueue.RingLayout;
  * @param busyPoll     busy-poll mode, for a dedicated core (a DPDK lcore, an OVS PMD thread): the worker polls the
  *                     queues without pause, no syscall and no sleep while frames flow, kicks turned off
  *                     ({@code busy.poll}); excludes a poll interval
+ * @param workers      data-path threads ({@code workers}, 1..{@value #MAX_WORKERS}): a switch spreads its ports over
+ *                     them, a p2p link gives each direction its own (so it uses at most 2)
+ * @param cpus         CPUs to pin the workers to ({@code cpus}), worker i on {@code cpus[i % size]}; empty: not pinned
  */
 public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir,
-        boolean busyPoll) {
+        boolean busyPoll, int workers, List<Integer> cpus) {
+    /** Most workers of one link or switch. */
+    public static final int MAX_WORKERS = 64;
+
     /** Where sockets go when neither the configuration nor the framework property {@code vnet.runtime.dir} says. */
     public static final Path DEFAULT_RUNTIME_DIR = Path.of("/tmp/vnet");
 
@@ -41,13 +48,60 @@ public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity
             throw new IllegalArgumentException("busy.poll=true and poll=" + pollMicros
                     + " exclude each other: busy polling has no interval");
         }
+        if (workers < 1 || workers > MAX_WORKERS) {
+            throw new IllegalArgumentException("workers=" + workers + " is out of range 1.." + MAX_WORKERS);
+        }
+        for (Integer cpu : cpus) {
+            if (cpu == null || cpu < 0 || cpu >= MAX_CPU) {
+                throw new IllegalArgumentException("cpus: " + cpu + " is not a CPU number (0.." + (MAX_CPU - 1) + ")");
+            }
+        }
         trusted = Set.copyOf(trusted);
+        cpus = List.copyOf(cpus);
         Objects.requireNonNull(runtimeDir, "runtimeDir");
     }
 
-    /** Settings without busy polling. */
+    /** Highest CPU number + 1 that {@code cpus} takes (the kernel's default CONFIG_NR_CPUS range). */
+    public static final int MAX_CPU = 8192;
+
+    /** Settings of one unpinned worker. */
+    public FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir,
+            boolean busyPoll) {
+        this(pollMicros, maxQueueSize, trusted, runtimeDir, busyPoll, 1, List.of());
+    }
+
+    /** Settings of one unpinned worker without busy polling. */
     public FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir) {
         this(pollMicros, maxQueueSize, trusted, runtimeDir, false);
+    }
+
+    /**
+     * Parses {@code cpus}: a comma-separated list of CPU numbers and ranges ({@code 2,3} or {@code 0-3,6}).
+     *
+     * @throws IllegalArgumentException {@code cpus=<value> is not a CPU list (e.g. 0-3,6)}
+     */
+    public static List<Integer> parseCpus(String value) {
+        List<Integer> list = new java.util.ArrayList<>();
+        if (value == null || value.isBlank()) {
+            return list;
+        }
+        try {
+            for (String part : value.split(",", -1)) {
+                String p = part.trim();
+                int dash = p.indexOf('-');
+                int from = Integer.parseInt(dash < 0 ? p : p.substring(0, dash).trim());
+                int to = dash < 0 ? from : Integer.parseInt(p.substring(dash + 1).trim());
+                if (from < 0 || to < from || to >= MAX_CPU) {
+                    throw new NumberFormatException();
+                }
+                for (int c = from; c <= to; c++) {
+                    list.add(c);
+                }
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("cpus=" + value + " is not a CPU list (e.g. 0-3,6)");
+        }
+        return list;
     }
 
     /** Whether drivers are asked not to kick: poll mode or busy-poll mode. */
@@ -62,27 +116,37 @@ public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity
 
     /** These settings with another poll interval. */
     public FabricSettings withPollMicros(long value) {
-        return new FabricSettings(value, maxQueueSize, trusted, runtimeDir, busyPoll);
+        return new FabricSettings(value, maxQueueSize, trusted, runtimeDir, busyPoll, workers, cpus);
     }
 
     /** These settings with another maximum queue size. */
     public FabricSettings withMaxQueueSize(int value) {
-        return new FabricSettings(pollMicros, value, trusted, runtimeDir, busyPoll);
+        return new FabricSettings(pollMicros, value, trusted, runtimeDir, busyPoll, workers, cpus);
     }
 
     /** These settings with another runtime folder. */
     public FabricSettings withRuntimeDir(Path value) {
-        return new FabricSettings(pollMicros, maxQueueSize, trusted, value, busyPoll);
+        return new FabricSettings(pollMicros, maxQueueSize, trusted, value, busyPoll, workers, cpus);
     }
 
     /** These settings with busy polling on or off. */
     public FabricSettings withBusyPoll(boolean value) {
-        return new FabricSettings(pollMicros, maxQueueSize, trusted, runtimeDir, value);
+        return new FabricSettings(pollMicros, maxQueueSize, trusted, runtimeDir, value, workers, cpus);
+    }
+
+    /** These settings with {@code value} workers. */
+    public FabricSettings withWorkers(int value) {
+        return new FabricSettings(pollMicros, maxQueueSize, trusted, runtimeDir, busyPoll, value, cpus);
+    }
+
+    /** These settings with the workers pinned to {@code value} (empty: not pinned). */
+    public FabricSettings withCpus(List<Integer> value) {
+        return new FabricSettings(pollMicros, maxQueueSize, trusted, runtimeDir, busyPoll, workers, value);
     }
 
     /** These settings trusting exactly the dataspace files at {@code paths} (see {@link #identify}). */
     public FabricSettings withTrustedDataspaces(String... paths) {
-        return new FabricSettings(pollMicros, maxQueueSize, identify(paths), runtimeDir, busyPoll);
+        return new FabricSettings(pollMicros, maxQueueSize, identify(paths), runtimeDir, busyPoll, workers, cpus);
     }
 
     /**

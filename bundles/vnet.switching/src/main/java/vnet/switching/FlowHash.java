@@ -22,7 +22,18 @@ final class FlowHash {
 
     /** Hashes the frame at {@code offset} of {@code chain}'s readable part, using {@code scratch} of {@link #BYTES}. */
     static int of(DescriptorChain chain, int offset, int length, UnsafeBuffer scratch) {
-        int n = chain.read(offset, scratch, 0, Math.min(length, BYTES));
+        return of(scratch, chain.read(offset, scratch, 0, Math.min(length, BYTES)));
+    }
+
+    /** Hashes the frame at {@code offset} of {@code frame}, using {@code scratch} of {@link #BYTES}. */
+    static int of(org.agrona.DirectBuffer frame, int offset, int length, UnsafeBuffer scratch) {
+        int n = Math.min(length, BYTES);
+        frame.getBytes(offset, scratch, 0, n);
+        return of(scratch, n);
+    }
+
+    /** Hashes the first {@code n} bytes of a frame, copied into {@code scratch}. */
+    private static int of(UnsafeBuffer scratch, int n) {
         if (n < 14) {
             return 0;
         }

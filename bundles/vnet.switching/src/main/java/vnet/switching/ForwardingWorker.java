@@ -24,8 +24,9 @@ import vnet.transport.shm.DeviceSnapshot;
 import vnet.transport.shm.QueuePair;
 
 /**
- * The one data-path thread of a link or switch (an Agrona {@link Agent}). Each round it runs the control plane's
- * queued commands, reads every port's device snapshot once and lets a {@link Forwarder} move frames; between rounds
+ * One data-path thread of a link or switch (an Agrona {@link Agent}). Each round it runs the control plane's
+ * queued commands, reads the device snapshot of every port it serves a side of once and lets its {@link Forwarder}
+ * move frames; between rounds
  * it sleeps the poll interval (poll mode) or in epoll on the transmit queues' kicks (notification mode), or, in
  * busy-poll mode (a dedicated core), goes straight on to the next round: no syscall and no sleep while frames flow,
  * only a spin-wait hint when a round moved nothing.
@@ -40,15 +41,6 @@ final class ForwardingWorker implements Agent, DataPath {
     private static final long COMMAND_TIMEOUT_SECONDS = 30;
     /** Longest sleep in epoll, so that MAC aging and similar housekeeping still run on an idle switch. */
     private static final int EPOLL_TIMEOUT_MS = 100;
-
-    /** Moves frames between the devices of one round; returns the frames moved (0 lets the worker sleep). */
-    interface Forwarder {
-        /**
-         * @param devices slot i's running device, or null (no port or not running), for i below {@code count}
-         * @param count   the slots in use (one past the highest attached slot)
-         */
-        int forward(DeviceSnapshot[] devices, int count);
-    }
 
     /** A control-plane action run on the worker thread between rounds. */
     private static final class Command {
@@ -82,6 +74,8 @@ final class ForwardingWorker implements Agent, DataPath {
 
     private final String name;
     private final DevicePort[] ports;
+    /** Per slot: whether this worker takes the port's transmitted frames (else it only fills its receive queues). */
+    private final boolean[] drainsTx;
     private final DeviceSnapshot[] devices;
     private final DeviceSnapshot[] epollDevices;
     /** Per slot: the snapshot whose memory faulted; skipped until the port publishes another. */
@@ -94,6 +88,10 @@ final class ForwardingWorker implements Agent, DataPath {
     private final Forwarder forwarder;
     private final long pollIntervalNanos;
     private final boolean busyPoll;
+    /** The CPU to pin the thread to, or -1. */
+    private final int cpu;
+    /** Set while the worker may wait in epoll, for the other workers' hand-off (see Handoff.wakeSleepers). */
+    private volatile boolean sleeping;
     private final EventFd wakeup;
     private final ManyToOneConcurrentArrayQueue<Command> commands = new ManyToOneConcurrentArrayQueue<>(256);
     private int count;
@@ -110,11 +108,14 @@ final class ForwardingWorker implements Agent, DataPath {
      * @param slots              most ports at once
      * @param pollIntervalMicros 0 for notification mode, else the poll period in microseconds (L4Re {@code --poll})
      * @param busyPoll           poll without pause (then {@code pollIntervalMicros} is 0)
+     * @param cpu                the CPU to pin the thread to, or -1
      */
-    ForwardingWorker(String name, int slots, Forwarder forwarder, long pollIntervalMicros, boolean busyPoll)
+    ForwardingWorker(String name, int slots, Forwarder forwarder, long pollIntervalMicros, boolean busyPoll, int cpu)
             throws LinuxException {
         this.name = name;
+        this.cpu = cpu;
         this.ports = new DevicePort[slots];
+        this.drainsTx = new boolean[slots];
         this.devices = new DeviceSnapshot[slots];
         this.epollDevices = new DeviceSnapshot[slots];
         this.faulted = new DeviceSnapshot[slots];
@@ -140,6 +141,29 @@ final class ForwardingWorker implements Agent, DataPath {
     }
 
     @Override
+    public void onStart() {
+        if (cpu >= 0) {
+            try {
+                vnet.linux.Sched.setThreadAffinity(cpu);
+                LOG.log(Level.INFO, "vnet {0}: worker pinned to CPU {1}", name, cpu);
+            } catch (LinuxException | RuntimeException e) {
+                LOG.log(Level.WARNING, "vnet {0}: cannot pin the worker to CPU {1}: {2}; it runs unpinned", name, cpu,
+                        e.getMessage());
+            }
+        }
+    }
+
+    /** The data path this thread runs. */
+    Forwarder forwarder() {
+        return forwarder;
+    }
+
+    /** Whether the worker may be waiting in epoll now. */
+    boolean sleeping() {
+        return sleeping;
+    }
+
+    @Override
     public String roleName() {
         return "vnet-worker-" + name;
     }
@@ -155,12 +179,14 @@ final class ForwardingWorker implements Agent, DataPath {
     }
 
     /**
-     * Puts {@code port} in {@code slot} (null empties it). Only from a command (or before {@link #start()}): the
-     * port must already be bound to this worker ({@link DevicePort#setDataPath}) when it enters, and is unbound
-     * only after it left.
+     * Puts {@code port} in {@code slot} (null empties it); {@code drainsTx}: this worker takes its transmitted frames
+     * (and waits for its kicks), else it only fills its receive queues. Only from a command (or before
+     * {@link #start()}): the port must already be bound to this worker ({@link DevicePort#setDataPath}) when it
+     * enters, and is unbound only after it left.
      */
-    void setPort(int slot, DevicePort port) {
+    void setPort(int slot, DevicePort port, boolean drainsTx) {
         ports[slot] = port;
+        this.drainsTx[slot] = port != null && drainsTx;
         faulted[slot] = null;
         int n = ports.length;
         while (n > 0 && ports[n - 1] == null) {
@@ -281,7 +307,7 @@ final class ForwardingWorker implements Agent, DataPath {
             pendingFault = null;
             fault(pending);
         }
-        int work = forwarder.forward(devices, n);
+        int work = forwarder.round(devices, n);
         if (work == 0 && pollIntervalNanos == 0 && !busyPoll) {
             if (changed) {
                 rebuildEpoll();
@@ -351,10 +377,11 @@ final class ForwardingWorker implements Agent, DataPath {
      * command or the housekeeping timeout. Returns nonzero so the runner does not idle on top of it.
      */
     private int sleepUntilKicked(int n) throws LinuxException {
-        boolean pending = !commands.isEmpty();
+        sleeping = true; // before the last look at the hand-off rings: a sender that missed it sees this
+        boolean pending = !commands.isEmpty() || forwarder.hasIncoming();
         for (int i = 0; i < n; i++) {
             DeviceSnapshot d = devices[i];
-            if (d != null) {
+            if (d != null && drainsTx[i]) {
                 List<QueuePair> pairs = d.pairs();
                 for (int q = 0; q < pairs.size(); q++) {
                     pending |= pairs.get(q).tx().enableNotification();
@@ -367,7 +394,7 @@ final class ForwardingWorker implements Agent, DataPath {
             wakeup.drain();
             for (int i = 0; i < n; i++) {
                 DeviceSnapshot d = devices[i];
-                if (d != null) {
+                if (d != null && drainsTx[i]) {
                     List<QueuePair> pairs = d.pairs();
                     for (int q = 0; q < pairs.size(); q++) {
                         if (pairs.get(q).txKick() != null) {
@@ -377,9 +404,10 @@ final class ForwardingWorker implements Agent, DataPath {
                 }
             }
         }
+        sleeping = false;
         for (int i = 0; i < n; i++) {
             DeviceSnapshot d = devices[i];
-            if (d != null) {
+            if (d != null && drainsTx[i]) {
                 List<QueuePair> pairs = d.pairs();
                 for (int q = 0; q < pairs.size(); q++) {
                     pairs.get(q).tx().disableNotification();
@@ -399,7 +427,7 @@ final class ForwardingWorker implements Agent, DataPath {
         for (int i = 0; i < devices.length; i++) {
             DeviceSnapshot d = devices[i];
             epollDevices[i] = d;
-            if (d != null) {
+            if (d != null && drainsTx[i]) {
                 for (QueuePair p : d.pairs()) {
                     if (p.txKick() != null) {
                         epoll.add(p.txKick().fd(), Epoll.EPOLLIN, i);

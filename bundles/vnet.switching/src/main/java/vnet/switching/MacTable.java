@@ -26,6 +26,11 @@ final class MacTable {
     long learnFailures;
     /** Addresses seen on another port than the one they were learned on. */
     long moves;
+    /**
+     * Whether the last {@link #learn} added or moved an entry, or refreshed one unseen for a quarter of the aging
+     * time: what a switch with several workers tells the other replicas (so theirs age no earlier than this one).
+     */
+    boolean news;
 
     /**
      * @param maxEntries most entries (the table has twice as many slots, rounded up to a power of 2)
@@ -98,6 +103,16 @@ final class MacTable {
      * on {@code port} (0: no limit): returns false then (the caller drops the frame).
      */
     boolean learn(long mac, int vlan, int port, long now, int portLimit) {
+        return put(mac, vlan, port, now, portLimit, true);
+    }
+
+    /** What another worker's replica learned (see {@link #news}): not counted as this table's moves or failures. */
+    void learnRemote(long mac, int vlan, int port, long now) {
+        put(mac, vlan, port, now, 0, false);
+    }
+
+    private boolean put(long mac, int vlan, int port, long now, int portLimit, boolean local) {
+        news = false;
         long key = key(mac, vlan);
         int i = home(key);
         while (true) {
@@ -110,7 +125,12 @@ final class MacTable {
                     perPort[ports[i]]--;
                     perPort[port]++;
                     ports[i] = port;
-                    moves++;
+                    if (local) {
+                        moves++;
+                    }
+                    news = true;
+                } else {
+                    news = now - seen[i] > agingNanos >> 2;
                 }
                 seen[i] = now;
                 return true;
@@ -124,9 +144,12 @@ final class MacTable {
             return false;
         }
         if (size >= maxEntries) {
-            learnFailures++;
+            if (local) {
+                learnFailures++;
+            }
             return true;
         }
+        news = true;
         keys[i] = key;
         ports[i] = port;
         seen[i] = now;
@@ -194,15 +217,17 @@ final class MacTable {
         size--;
     }
 
-    /** The live entries (allocates: control plane, on the worker thread). */
+    /** The live entries whose port {@code portName} names (null: leave out); allocates: control plane, worker thread. */
     List<MacEntry> snapshot(long now, IntFunction<String> portName) {
         List<MacEntry> list = new ArrayList<>(size);
         for (int i = 0; i <= mask; i++) {
             long k = keys[i];
             if (k != 0 && now - seen[i] <= agingNanos) {
                 String name = portName.apply(ports[i]);
-                list.add(new MacEntry(k & MacAddress.BROADCAST, (int) (k >>> 48), name == null ? "?" : name,
-                        (now - seen[i]) / 1_000_000));
+                if (name != null) {
+                    list.add(new MacEntry(k & MacAddress.BROADCAST, (int) (k >>> 48), name,
+                            (now - seen[i]) / 1_000_000));
+                }
             }
         }
         return list;

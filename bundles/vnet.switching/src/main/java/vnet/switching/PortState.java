@@ -6,11 +6,23 @@ import vnet.transport.shm.DevicePort;
 import vnet.virtio.net.NetDevice;
 
 /**
- * One attached port as the data path keeps it: its slot, its policy (VLAN, MAC, monitor) and its counters. The
- * worker writes the counters as plain fields; other threads read recent values.
+ * One attached port as the data path keeps it: its slot, the workers that serve its two sides, its policy (VLAN,
+ * MAC, monitor) and its counters. Each counter has one writer, the worker of its side (transmit counters: the
+ * transmit worker; receive counters: the receive worker; hand-off drops: each sending worker its own element), as
+ * plain fields; other threads read recent values.
  */
 final class PortState {
+    private static final java.util.concurrent.atomic.AtomicInteger IDS = new java.util.concurrent.atomic.AtomicInteger();
+
     final int slot;
+    /** Unique among the ports of this JVM: a hand-off record for a port that left its slot is recognized. */
+    final int id = IDS.incrementAndGet();
+    /** The worker that takes this port's transmitted frames. */
+    final int txWorker;
+    /** The worker that fills this port's receive queues (the only producer of each). */
+    final int rxWorker;
+    /** Per sending worker: frames for this port dropped because the hand-off ring to its receive worker was full. */
+    final long[] handoffDrops;
     final PortDefinition definition;
     final DevicePort port;
     final long mac;
@@ -20,8 +32,8 @@ final class PortState {
     final boolean monitor;
     /** Longest untagged frame the client may send ({@code mtu=} plus the Ethernet header), or MAX_VALUE. */
     final int txFrameLimit;
-    /** Worker-owned: set and cleared by commands. */
-    Capture capture;
+    /** Set and cleared by the control plane, which quiesces the workers before closing the one it replaced. */
+    volatile Capture capture;
     /** Worker-owned scratch: receive pairs to flush after the current burst (bit i = pair i, bit 63 = all). */
     long dirtyPairs;
 
@@ -48,8 +60,11 @@ final class PortState {
     private long floodStamp = System.nanoTime();
     long dropsMtu;
 
-    PortState(int slot, PortDefinition definition, DevicePort port) {
+    PortState(int slot, PortDefinition definition, DevicePort port, int txWorker, int rxWorker, int workers) {
         this.slot = slot;
+        this.txWorker = txWorker;
+        this.rxWorker = rxWorker;
+        this.handoffDrops = new long[workers];
         this.definition = definition;
         this.port = port;
         this.mac = definition.options().mac();
@@ -87,7 +102,11 @@ final class PortState {
     }
 
     PortStats stats() {
-        return new PortStats(txFrames, txBytes, rxFrames, rxBytes, dropsNoRxBuffer, dropsTooBig, dropsVlan,
+        long noRoom = dropsNoRxBuffer;
+        for (long d : handoffDrops) {
+            noRoom += d;
+        }
+        return new PortStats(txFrames, txBytes, rxFrames, rxBytes, noRoom, dropsTooBig, dropsVlan,
                 dropsSpoofed, dropsQueueError, dropsOffload, dropsMonitor, dropsNoPeer, dropsMacLimit, dropsFloodLimit, dropsMtu);
     }
 

@@ -21,8 +21,14 @@ import vnet.virtio.net.VirtioNetHeader;
  *
  * <p>Frames go guest to guest with one copy. A frame that must gain or lose its 802.1Q tag on the way (access to
  * trunk, trunk to access) is re-tagged once into a preallocated per-switch scratch buffer and delivered from there
- * to every port that wants that form. Each port's transmit queues give at most {@link #TX_BURST} frames per round,
- * and the round starts at another port each time. Nothing on the data path locks or allocates.
+ * to every port that wants that form. Each port's transmit queues give at most {@link Forwarder#TX_BURST} frames
+ * per round, and the round starts at another port each time. Nothing on the data path locks or allocates.
+ *
+ * <p>With {@code workers=N} the ports are spread over N threads (both sides of a port on one, the least loaded when
+ * it attaches); a frame for a port of another worker goes through a {@link Handoff} ring. Each worker has its own
+ * replica of the MAC table: it learns from the frames of its own ports, so it alone enforces their
+ * {@code max-macs}, and tells the others of each new, moved or long-unrefreshed address, so their replicas follow
+ * within a round; until then they flood, which is always correct for a learning switch.
  */
 public final class Switch extends FabricBase {
     public static final int DEFAULT_MAX_PORTS = 256;
@@ -40,17 +46,6 @@ public final class Switch extends FabricBase {
     private final int maxPorts;
     private final int macAgingSeconds;
     private final int macTableSize;
-    private final MacTable macs;
-    private final UnsafeBuffer eth = new UnsafeBuffer(new byte[18]);
-    private final FrameBuffer scratch = new FrameBuffer(FrameBuffer.DEFAULT_CAPACITY + TAG_LENGTH);
-    private final VirtioNetHeader scratchHeader = new VirtioNetHeader();
-    private boolean scratchValid;
-    private int scratchLength;
-    private final int[] monitors;
-    private int monitorCount;
-    private int roundCount;
-    private int nextFirst;
-    private long now;
 
     /**
      * A switch with no port yet; ports come with {@link #attach}. Starts its worker.
@@ -68,8 +63,6 @@ public final class Switch extends FabricBase {
         this.maxPorts = maxPorts;
         this.macAgingSeconds = macAgingSeconds;
         this.macTableSize = macTableSize;
-        this.macs = new MacTable(macTableSize, TimeUnit.SECONDS.toNanos(macAgingSeconds), maxPorts);
-        this.monitors = new int[maxPorts];
         start();
     }
 
@@ -128,179 +121,242 @@ public final class Switch extends FabricBase {
     }
 
     @Override
-    void attached(PortState state) {
-        collectMonitors();
+    boolean crossesWorkers() {
+        return true;
     }
 
     @Override
-    void faulted(PortState state) {
-        // What was learned from a faulting port may come from garbage reads (a faulting load yields stale bytes).
-        macs.flushPort(state.slot);
-    }
-
-    @Override
-    void detached(PortState state) {
-        macs.flushPort(state.slot);
-        collectMonitors();
-    }
-
-    private void collectMonitors() {
-        monitorCount = 0;
-        for (PortState p : slots) {
-            if (p != null && p.monitor) {
-                monitors[monitorCount++] = p.slot;
-            }
-        }
+    Forwarder forwarder(int index, Handoff handoff) {
+        return new Forward(index, handoff);
     }
 
     @Override
     public List<MacEntry> macTable() {
         List<MacEntry> list = new ArrayList<>();
-        worker.execute(() -> list.addAll(macs.snapshot(System.nanoTime(), s -> slots[s] == null ? null : slots[s].name())));
+        onEveryWorker(f -> {
+            // Each address is learned by the worker of the port it was seen on: that replica is the one to show.
+            list.addAll(((Forward) f).macs.snapshot(System.nanoTime(), s -> {
+                PortState p = f.slots[s];
+                return p == null || p.txWorker != f.index ? null : p.name();
+            }));
+        });
         return list;
     }
 
     /** Learned addresses the full table could not take, and stations seen moving ports (recent values). */
     public long macLearnFailures() {
-        return macs.learnFailures;
+        long n = 0;
+        for (int i = 0; i < workers(); i++) {
+            n += ((Forward) worker(i).forwarder()).macs.learnFailures;
+        }
+        return n;
     }
 
     public long macMoves() {
-        return macs.moves;
+        long n = 0;
+        for (int i = 0; i < workers(); i++) {
+            n += ((Forward) worker(i).forwarder()).macs.moves;
+        }
+        return n;
     }
 
     // ---- data path ------------------------------------------------------------------------------------------------
 
-    @Override
-    int forward(int count) {
-        now = System.nanoTime();
-        macs.age(now, AGING_BUDGET);
-        if (count == 0) {
-            return 0;
+    /** One worker's part of the switch: its ports' frames, its MAC table replica, its re-tagging scratch. */
+    private final class Forward extends Forwarder {
+        final MacTable macs = new MacTable(macTableSize, TimeUnit.SECONDS.toNanos(macAgingSeconds), maxPorts);
+        private final UnsafeBuffer eth = new UnsafeBuffer(new byte[18]);
+        private final FrameBuffer scratch = new FrameBuffer(FrameBuffer.DEFAULT_CAPACITY + TAG_LENGTH);
+        private final VirtioNetHeader scratchHeader = new VirtioNetHeader();
+        private boolean scratchValid;
+        private int scratchLength;
+        private final int[] monitors = new int[maxPorts];
+        private int monitorCount;
+        /** One past the highest occupied slot (the flood range, over every worker's ports). */
+        private int slotCount;
+        private int nextFirst;
+        private long now;
+
+        Forward(int index, Handoff handoff) {
+            super(index, maxPorts, handoff);
         }
-        roundCount = count;
-        int first = nextFirst < count ? nextFirst : 0;
-        nextFirst = first + 1;
-        int moved = 0;
-        for (int k = 0; k < count; k++) {
-            int s = first + k < count ? first + k : first + k - count;
-            PortState src = slots[s];
-            DeviceSnapshot d = devices[s];
-            if (src != null && d != null) {
-                moved += drainTx(src, d);
+
+        @Override
+        void attached(PortState state) {
+            collectMonitors();
+        }
+
+        @Override
+        void faulted(PortState state) {
+            // What was learned from a faulting port may come from garbage reads (a faulting load yields stale bytes).
+            macs.flushPort(state.slot);
+            if (handoff != null) {
+                handoff.sendForget(index, state);
             }
         }
-        return moved;
-    }
 
-    private static long mac(UnsafeBuffer b, int at) {
-        return (b.getInt(at, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16 | (b.getShort(at + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF);
-    }
-
-    @Override
-    void onFrame(PortState src, int pair, int offset, int length) {
-        if (src.monitor) {
-            src.dropsMonitor++;
-            return;
+        @Override
+        void forget(PortState state) {
+            macs.flushPort(state.slot);
         }
-        chain.read(offset, eth, 0, Math.min(18, length));
-        long dstMac = mac(eth, 0);
-        long srcMac = mac(eth, 6);
-        boolean tagged = (eth.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == ETH_P_8021Q;
-        int vlan;
-        if (tagged) {
-            vlan = length >= 18 ? eth.getShort(14, ByteOrder.BIG_ENDIAN) & 0x0FFF : 0;
-            if (!src.trunk || !src.vlan.admits(vlan)) {
-                src.dropsVlan++;
+
+        @Override
+        void learned(long mac, int vlan, PortState port) {
+            macs.learnRemote(mac, vlan, port.slot, System.nanoTime());
+        }
+
+        @Override
+        void detached(PortState state) {
+            macs.flushPort(state.slot);
+            collectMonitors();
+        }
+
+        private void collectMonitors() {
+            monitorCount = 0;
+            slotCount = 0;
+            for (PortState p : slots) {
+                if (p != null) {
+                    slotCount = p.slot + 1;
+                    if (p.monitor) {
+                        monitors[monitorCount++] = p.slot;
+                    }
+                }
+            }
+        }
+
+        @Override
+        int forward(int count) {
+            now = System.nanoTime();
+            macs.age(now, AGING_BUDGET);
+            if (count == 0) {
+                return 0;
+            }
+            int first = nextFirst < count ? nextFirst : 0;
+            nextFirst = first + 1;
+            int moved = 0;
+            for (int k = 0; k < count; k++) {
+                int s = first + k < count ? first + k : first + k - count;
+                PortState src = slots[s];
+                DeviceSnapshot d = devices[s];
+                if (drains(src, d)) {
+                    moved += drainTx(src, d);
+                }
+            }
+            return moved;
+        }
+
+        private static long mac(UnsafeBuffer b, int at) {
+            return (b.getInt(at, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16 | (b.getShort(at + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        }
+
+        @Override
+        void onFrame(PortState src, int pair, int offset, int length) {
+            if (src.monitor) {
+                src.dropsMonitor++;
                 return;
             }
-        } else {
-            if (src.trunk) {
-                src.dropsVlan++;
+            chain.read(offset, eth, 0, Math.min(18, length));
+            long dstMac = mac(eth, 0);
+            long srcMac = mac(eth, 6);
+            boolean tagged = (eth.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == ETH_P_8021Q;
+            int vlan;
+            if (tagged) {
+                vlan = length >= 18 ? eth.getShort(14, ByteOrder.BIG_ENDIAN) & 0x0FFF : 0;
+                if (!src.trunk || !src.vlan.admits(vlan)) {
+                    src.dropsVlan++;
+                    return;
+                }
+            } else {
+                if (src.trunk) {
+                    src.dropsVlan++;
+                    return;
+                }
+                vlan = src.accessVlan;
+            }
+            if (MacAddress.isMulticast(srcMac) || (src.mac != MacAddress.NONE && srcMac != src.mac)) {
+                src.dropsSpoofed++;
                 return;
             }
-            vlan = src.accessVlan;
-        }
-        if (MacAddress.isMulticast(srcMac) || (src.mac != MacAddress.NONE && srcMac != src.mac)) {
-            src.dropsSpoofed++;
-            return;
-        }
-        if (!macs.learn(srcMac, vlan, src.slot, now, src.maxMacs)) {
-            src.dropsMacLimit++; // max-macs: a new address beyond the port's limit
-            return;
-        }
-        scratchValid = false;
-        for (int i = 0; i < monitorCount; i++) {
-            deliver(slots[monitors[i]], pair, offset, length); // as it came in
-        }
-        if (!MacAddress.isMulticast(dstMac)) {
-            int d = macs.lookup(dstMac, vlan, now);
-            PortState dst = d < 0 ? null : slots[d];
-            if (dst != null) {
-                if (dst != src && !dst.monitor) {
+            if (!macs.learn(srcMac, vlan, src.slot, now, src.maxMacs)) {
+                src.dropsMacLimit++; // max-macs: a new address beyond the port's limit
+                return;
+            }
+            if (macs.news && handoff != null) {
+                handoff.sendLearn(index, srcMac, vlan, src);
+            }
+            scratchValid = false;
+            for (int i = 0; i < monitorCount; i++) {
+                deliver(slots[monitors[i]], pair, offset, length); // as it came in
+            }
+            if (!MacAddress.isMulticast(dstMac)) {
+                int d = macs.lookup(dstMac, vlan, now);
+                PortState dst = d < 0 ? null : slots[d];
+                if (dst != null) {
+                    if (dst != src && !dst.monitor) {
+                        egress(dst, pair, offset, length, tagged, vlan);
+                    }
+                    return; // known: delivered, or filtered (the destination is behind the source port)
+                }
+            }
+            if (src.floodLimit > 0 && !src.mayFlood(now)) {
+                src.dropsFloodLimit++;
+                return;
+            }
+            int count = slotCount;
+            for (int d = 0; d < count; d++) {
+                PortState dst = slots[d];
+                if (dst != null && dst != src && !dst.monitor) {
                     egress(dst, pair, offset, length, tagged, vlan);
                 }
-                return; // known: delivered, or filtered (the destination is behind the source port)
             }
         }
-        if (src.floodLimit > 0 && !src.mayFlood(now)) {
-            src.dropsFloodLimit++;
-            return;
-        }
-        int count = roundCount;
-        for (int d = 0; d < count; d++) {
-            PortState dst = slots[d];
-            if (dst != null && dst != src && !dst.monitor) {
-                egress(dst, pair, offset, length, tagged, vlan);
+
+        /** Delivers to one port of the frame's VLAN, in the form the port wants (tagged on trunks, untagged else). */
+        private void egress(PortState dst, int pair, int offset, int length, boolean tagged, int vlan) {
+            if (!dst.vlan.admits(vlan)) {
+                return; // another VLAN: not this port's traffic
+            }
+            if (dst.trunk == tagged) {
+                deliver(dst, pair, offset, length);
+                return;
+            }
+            if (!scratchValid && !retag(offset, length, tagged, vlan)) {
+                dst.dropsTooBig++;
+                return;
+            }
+            boolean completes = completesChecksum(dst, pair, scratchHeader);
+            deliver(dst, pair, scratchHeader, scratch.buffer(), scratchLength);
+            if (completes) {
+                scratchValid = false; // the checksum was completed in the scratch copy: rebuild it for the next port
             }
         }
-    }
 
-    /** Delivers to one port of the frame's VLAN, in the form the port wants (tagged on trunks, untagged else). */
-    private void egress(PortState dst, int pair, int offset, int length, boolean tagged, int vlan) {
-        if (!dst.vlan.admits(vlan)) {
-            return; // another VLAN: not this port's traffic
+        /** Copies the frame into the scratch buffer with its tag removed ({@code tagged}) or {@code vlan}'s inserted. */
+        private boolean retag(int offset, int length, boolean tagged, int vlan) {
+            UnsafeBuffer b = scratch.buffer();
+            int delta = tagged ? -TAG_LENGTH : TAG_LENGTH;
+            int out = length + delta;
+            if (out > b.capacity() || (tagged && length < 18)) {
+                return false;
+            }
+            chain.read(offset, b, 0, 12);
+            if (tagged) {
+                chain.read(offset + 16, b, 12, length - 16);
+            } else {
+                b.putShort(12, (short) ETH_P_8021Q, ByteOrder.BIG_ENDIAN);
+                b.putShort(14, (short) vlan, ByteOrder.BIG_ENDIAN);
+                chain.read(offset + 12, b, 16, length - 12);
+            }
+            VirtioNetHeader h = scratchHeader.copyFrom(header);
+            if (h.needsCsum() && h.csumStart() >= 12) {
+                h.csumStart(h.csumStart() + delta);
+            }
+            if (h.gsoType() != VirtioNetHeader.GSO_NONE && h.hdrLen() >= 12) {
+                h.hdrLen(h.hdrLen() + delta);
+            }
+            scratchLength = out;
+            scratchValid = true;
+            return true;
         }
-        if (dst.trunk == tagged) {
-            deliver(dst, pair, offset, length);
-            return;
-        }
-        if (!scratchValid && !retag(offset, length, tagged, vlan)) {
-            dst.dropsTooBig++;
-            return;
-        }
-        boolean completes = completesChecksum(dst, pair, scratchHeader);
-        deliver(dst, pair, scratchHeader, scratch.buffer(), scratchLength);
-        if (completes) {
-            scratchValid = false; // the checksum was completed in the scratch copy: rebuild it for the next port
-        }
-    }
-
-    /** Copies the frame into the scratch buffer with its tag removed ({@code tagged}) or {@code vlan}'s inserted. */
-    private boolean retag(int offset, int length, boolean tagged, int vlan) {
-        UnsafeBuffer b = scratch.buffer();
-        int delta = tagged ? -TAG_LENGTH : TAG_LENGTH;
-        int out = length + delta;
-        if (out > b.capacity() || (tagged && length < 18)) {
-            return false;
-        }
-        chain.read(offset, b, 0, 12);
-        if (tagged) {
-            chain.read(offset + 16, b, 12, length - 16);
-        } else {
-            b.putShort(12, (short) ETH_P_8021Q, ByteOrder.BIG_ENDIAN);
-            b.putShort(14, (short) vlan, ByteOrder.BIG_ENDIAN);
-            chain.read(offset + 12, b, 16, length - 12);
-        }
-        VirtioNetHeader h = scratchHeader.copyFrom(header);
-        if (h.needsCsum() && h.csumStart() >= 12) {
-            h.csumStart(h.csumStart() + delta);
-        }
-        if (h.gsoType() != VirtioNetHeader.GSO_NONE && h.hdrLen() >= 12) {
-            h.hdrLen(h.hdrLen() + delta);
-        }
-        scratchLength = out;
-        scratchValid = true;
-        return true;
     }
 }

@@ -50,12 +50,12 @@ class BusyPollTest {
         try (Harness h = new Harness(dir, new P2pLink("nm", FabricSettings.defaults()))) {
             exchange(h);
             assertFalse(h.fabric.portSettings(PortOptions.DEFAULTS).pollMode(), "drivers kick in notification mode");
-            long sleeps = h.fabric.worker.sleeps();
-            long rounds = h.fabric.worker.rounds();
+            long sleeps = h.fabric.worker(0).sleeps();
+            long rounds = h.fabric.worker(0).rounds();
             Thread.sleep(300);
-            assertTrue(h.fabric.worker.sleeps() > sleeps, "an idle worker waits in epoll");
-            assertTrue(h.fabric.worker.rounds() - rounds < 100, "an idle worker does not spin: "
-                    + (h.fabric.worker.rounds() - rounds) + " rounds in 300 ms");
+            assertTrue(h.fabric.worker(0).sleeps() > sleeps, "an idle worker waits in epoll");
+            assertTrue(h.fabric.worker(0).rounds() - rounds < 100, "an idle worker does not spin: "
+                    + (h.fabric.worker(0).rounds() - rounds) + " rounds in 300 ms");
         }
     }
 
@@ -83,7 +83,7 @@ class BusyPollTest {
                 got = b.expect();
             } catch (AssertionError e) {
                 throw new AssertionError(e.getMessage() + "; a: " + h.fabric.stats("a") + ", b: " + h.fabric.stats("b")
-                        + ", rounds " + h.fabric.worker.rounds() + ", a running " + h.fabric.port("a") , e);
+                        + ", rounds " + h.fabric.worker(0).rounds() + ", a running " + h.fabric.port("a") , e);
             }
             assertArrayEquals(ab, got);
             byte[] ba = Frames.frame(A, B, i, 1514 - i * 5);
@@ -98,11 +98,11 @@ class BusyPollTest {
     private static void assertBusy(Harness h) throws InterruptedException {
         assertTrue(h.fabric.portSettings(PortOptions.DEFAULTS).pollMode(), "drivers are asked not to kick");
         assertTrue(h.fabric.busyPoll());
-        assertEquals(0, h.fabric.worker.sleeps(), "the worker never waited in epoll");
-        long rounds = h.fabric.worker.rounds();
+        assertEquals(0, h.fabric.worker(0).sleeps(), "the worker never waited in epoll");
+        long rounds = h.fabric.worker(0).rounds();
         Thread.sleep(300);
-        long spun = h.fabric.worker.rounds() - rounds;
+        long spun = h.fabric.worker(0).rounds() - rounds;
         assertTrue(spun > 1000, "an idle busy-polling worker keeps going round: " + spun + " rounds in 300 ms");
-        assertEquals(0, h.fabric.worker.sleeps(), "the worker never waited in epoll");
+        assertEquals(0, h.fabric.worker(0).sleeps(), "the worker never waited in epoll");
     }
 }

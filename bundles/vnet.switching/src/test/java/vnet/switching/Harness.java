@@ -47,10 +47,13 @@ final class Harness implements AutoCloseable {
         }
         // A round that began before the device was published does not see it: a frame that round takes for this
         // port would be dropped. Wait until a round has begun since (woken, for a worker asleep in epoll).
-        long seen = fabric.worker.rounds() + 2;
-        while (fabric.worker.rounds() < seen && System.nanoTime() < end) {
-            fabric.worker.wake();
-            pause();
+        for (int i = 0; i < fabric.workers(); i++) {
+            ForwardingWorker w = fabric.worker(i);
+            long seen = w.rounds() + 2;
+            while (w.rounds() < seen && System.nanoTime() < end) {
+                w.wake();
+                pause();
+            }
         }
         return c;
     }

@@ -366,7 +366,7 @@ class SwitchTest {
             // Hold the worker between two rounds while both ports queue frames, so they compete in one round.
             java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-            Thread holder = new Thread(() -> h.fabric.worker.execute(() -> {
+            Thread holder = new Thread(() -> h.fabric.worker(0).execute(() -> {
                 held.countDown();
                 try {
                     release.await(20, TimeUnit.SECONDS);
@@ -389,7 +389,7 @@ class SwitchTest {
                     position = i;
                 }
             }
-            assertTrue(position >= 0 && position <= Switch.TX_BURST,
+            assertTrue(position >= 0 && position <= Forwarder.TX_BURST,
                     "the quiet port's frame came at position " + position);
         }
     }

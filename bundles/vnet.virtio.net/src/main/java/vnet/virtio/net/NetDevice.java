@@ -59,7 +59,9 @@ public final class NetDevice {
     private final DescriptorChain txChain = new DescriptorChain();
     private final DescriptorChain rxFirst = new DescriptorChain();
     private final DescriptorChain rxNext = new DescriptorChain();
-    private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[32]);
+    /** Header scratch, one per side: a p2p link with two workers transmits and receives on two threads. */
+    private final UnsafeBuffer txScratch = new UnsafeBuffer(new byte[32]);
+    private final UnsafeBuffer rxScratch = new UnsafeBuffer(new byte[32]);
     private final VirtioNetHeader outHeader = new VirtioNetHeader();
     private int[] usedHeads;
     private int[] usedLengths;
@@ -544,19 +546,19 @@ public final class NetDevice {
     }
 
     /**
-     * Decodes the transmit header through {@link #scratch}. Not in place from guest memory: a front-end may cut its
+     * Decodes the transmit header through {@link #txScratch}. Not in place from guest memory: a front-end may cut its
      * memory file under the mapping, and a copy (Unsafe.copyMemory) raises that fault at once and here, where an
      * in-place read in compiled code raises it later, asynchronously (see ForwardingWorker's memory faults).
      */
     private void decodeHeader(DescriptorChain c, VirtioNetHeader header) {
-        c.read(0, scratch, 0, headerSize);
-        header.decode(scratch, 0, headerSize);
+        c.read(0, txScratch, 0, headerSize);
+        header.decode(txScratch, 0, headerSize);
     }
 
-    /** Writes {@link #outHeader} into the first receive buffer (through {@link #scratch}, as for decoding). */
+    /** Writes {@link #outHeader} into the first receive buffer (through {@link #rxScratch}, as for decoding). */
     private void encodeHeader(DescriptorChain c) {
-        outHeader.encode(scratch, 0, headerSize);
-        c.write(0, scratch, 0, headerSize);
+        outHeader.encode(rxScratch, 0, headerSize);
+        c.write(0, rxScratch, 0, headerSize);
     }
 
     private int noBuffer() {

@@ -1,0 +1,456 @@
+package vnet.switching;
+
+import java.util.List;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import vnet.transport.shm.DeviceSnapshot;
+import vnet.transport.shm.QueuePair;
+import vnet.virtio.net.Features;
+import vnet.virtio.net.GsoSegmenter;
+import vnet.virtio.net.NetDevice;
+import vnet.virtio.net.VirtioNetHeader;
+import vnet.virtqueue.DescriptorChain;
+
+/**
+ * The data path of one worker of a link or switch: everything here runs on that worker's thread and is owned by it.
+ * Each round it delivers what other workers handed it ({@link Handoff}), then takes a bounded burst from the transmit
+ * queues of the ports whose transmit side it serves and hands each frame to {@link #onFrame}, which the p2p link and
+ * the switch implement. A frame for a port whose receive side this worker serves is copied once, guest to guest;
+ * one for a port another worker serves goes into the hand-off ring to that worker, because every receive virtqueue
+ * has exactly one producer. Receive queues are flushed once per burst, and only those written.
+ */
+abstract class Forwarder {
+    /** Frames taken from one transmit queue per round, so that one busy port cannot starve the others. */
+    static final int TX_BURST = 64;
+
+    /** This worker's number (0 .. workers-1). */
+    final int index;
+    /** This worker's view of the port slots; set by commands on this worker only. */
+    final PortState[] slots;
+    /** The worker thread that runs this; set once before it starts. */
+    ForwardingWorker worker;
+    /** The rings between the workers, or null with one worker (or a p2p link, whose directions never cross). */
+    final Handoff handoff;
+
+    /** The devices of the current round, by slot: those of the ports this worker serves a side of. */
+    DeviceSnapshot[] devices;
+    /** The frame being forwarded: in {@link #chain} (a sender's transmit buffer) with its header. */
+    final DescriptorChain chain = new DescriptorChain();
+    final VirtioNetHeader header = new VirtioNetHeader();
+    /** The port whose transmit burst is being forwarded (for memory faults in mid-frame), or null. */
+    private PortState sending;
+    /** Slots whose receive pairs await a flush. */
+    private final int[] dirty;
+    private int dirtyCount;
+    /** Workers handed frames since the last {@link #flushHandoff()} (bit i = worker i, for waking sleepers). */
+    private long handedTo;
+
+    /** The current frame's place and its flow hash, computed when first needed (see {@link #rxPair}). */
+    private final UnsafeBuffer flowBytes = new UnsafeBuffer(new byte[FlowHash.BYTES]);
+    private DirectBuffer frameBuffer;
+    private int frameOffset;
+    private int frameLength;
+    private int flowHash;
+    private boolean flowHashValid;
+
+    /** The software offload fallback (see the section "software offloads"). */
+    private final GsoSegmenter segmenter = new GsoSegmenter();
+    private final GsoSegmenter.Sink toReceiver = this::deliverSegment;
+    private final GsoSegmenter.Sink toCapture = this::captureSegment;
+    private final UnsafeBuffer ethType = new UnsafeBuffer(new byte[2]);
+    private PortState segmentDst;
+    private QueuePair segmentOut;
+    private Capture segmentCapture;
+    private boolean segmentFaulted;
+
+    /** A frame another worker handed over, and its header, being delivered (see {@link #received}). */
+    private final UnsafeBuffer handedFrame = new UnsafeBuffer(0, 0);
+    private final VirtioNetHeader handedHeader = new VirtioNetHeader();
+    /** Takes this worker's hand-off records (see {@link Handoff#dispatch}). */
+    final org.agrona.concurrent.MessageHandler handedOver = (type, b, at, length) -> Handoff.dispatch(this, type, b,
+            at, length);
+
+    Forwarder(int index, int maxPorts, Handoff handoff) {
+        this.index = index;
+        this.slots = new PortState[maxPorts];
+        this.dirty = new int[maxPorts];
+        this.handoff = handoff;
+    }
+
+    /** One round of the worker: {@code devices} holds slot i's running device (or null) for i below {@code count}. */
+    final int round(DeviceSnapshot[] devices, int count) {
+        this.devices = devices;
+        try {
+            if (dirtyCount > 0) {
+                flushRx(); // a round cut short by a memory fault left receive buffers unpublished
+            }
+            int work = 0;
+            if (handoff != null) {
+                work = handoff.receive(this);
+                flushRx();
+            }
+            work += forward(count);
+            flushHandoff();
+            return work;
+        } finally {
+            this.devices = null;
+        }
+    }
+
+    /** Whether other workers handed this one something not yet delivered (for the worker's decision to sleep). */
+    final boolean hasIncoming() {
+        return handoff != null && handoff.hasIncoming(index);
+    }
+
+    /** Drains the transmit queues this worker serves, slots below {@code count}; returns the frames moved. */
+    abstract int forward(int count);
+
+    /** Forwards the frame in {@link #chain} (at {@code offset}, {@code length} bytes, header in {@link #header}). */
+    abstract void onFrame(PortState src, int pair, int offset, int length);
+
+    /** Whether this worker takes {@code src}'s transmitted frames this round. */
+    final boolean drains(PortState src, DeviceSnapshot device) {
+        return src != null && device != null && src.txWorker == index;
+    }
+
+    /**
+     * Takes up to {@link #TX_BURST} frames from each transmit queue of {@code src} and hands each to
+     * {@link #onFrame}; then completes them, flushes the receive queues written meanwhile and calls whoever asked.
+     */
+    final int drainTx(PortState src, DeviceSnapshot device) {
+        int moved = 0;
+        List<QueuePair> pairs = device.pairs();
+        for (int p = 0; p < pairs.size(); p++) {
+            QueuePair in = pairs.get(p);
+            NetDevice net = in.net();
+            int hdr = net.headerSize();
+            int frames = 0;
+            int length;
+            while (frames < TX_BURST && (length = net.pollTx(chain, header)) != NetDevice.NONE) {
+                src.txFrames++;
+                src.txBytes += length;
+                sending = src;
+                try {
+                    if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
+                        src.dropsMtu++;
+                    } else {
+                        Capture c = src.capture;
+                        if (c != null) {
+                            record(c, header, chain, hdr, length);
+                        }
+                        frameBuffer = null;
+                        frameOffset = hdr;
+                        frameLength = length;
+                        flowHashValid = false;
+                        onFrame(src, in.index(), hdr, length);
+                    }
+                } catch (InternalError e) {
+                    // A memory fault outside a delivery (see deliveryFault), or in the sender's memory: the worker
+                    // breaks the port it belongs to; if that was not the sender, its chain completes and it goes on.
+                    if (devices[src.slot] != null) {
+                        worker.fault(e);
+                    }
+                    if (devices[src.slot] == null) {
+                        sending = null;
+                        flushRx(); // what reached other ports in this burst
+                        return moved + frames;
+                    }
+                }
+                net.completeTx(chain);
+                frames++;
+            }
+            sending = null;
+            if (frames > 0 || net.txPending()) {
+                if (net.flushTx()) {
+                    in.callTx();
+                }
+                flushRx();
+            }
+            moved += frames;
+        }
+        return moved;
+    }
+
+    /**
+     * The receive pair of {@code device} that the current frame goes to: the only one, or with several (multiqueue)
+     * the one its flow hash picks, so that one TCP or UDP flow keeps one queue.
+     */
+    final QueuePair rxPair(DeviceSnapshot device, int pair) {
+        List<QueuePair> pairs = device.pairs();
+        int n = pairs.size();
+        if (n == 1) {
+            return pairs.get(0);
+        }
+        if (!flowHashValid) {
+            flowHash = frameBuffer == null ? FlowHash.of(chain, frameOffset, frameLength, flowBytes)
+                    : FlowHash.of(frameBuffer, frameOffset, frameLength, flowBytes);
+            flowHashValid = true;
+        }
+        return pairs.get(Integer.remainderUnsigned(flowHash, n));
+    }
+
+    /** Delivers the frame in {@link #chain} to {@code dst} unchanged: one copy, guest to guest. */
+    final void deliver(PortState dst, int pair, int offset, int length) {
+        if (dst.rxWorker != index) {
+            handOff(dst, pair, header, null, offset, length);
+            return;
+        }
+        DeviceSnapshot d = devices[dst.slot];
+        if (d == null) {
+            dst.dropsNoRxBuffer++;
+            return;
+        }
+        QueuePair out = rxPair(d, pair);
+        if (GsoSegmenter.mustSegment(header, out.net().features())) {
+            segmentTo(dst, out, header, null, offset, length);
+            return;
+        }
+        int r;
+        try {
+            r = out.net().deliverToRx(header, chain, offset, length);
+        } catch (InternalError e) {
+            deliveryFault(e);
+            return;
+        }
+        if (r > 0) {
+            delivered(dst, out, length);
+            Capture c = dst.capture;
+            if (c != null) {
+                record(c, header, chain, offset, length);
+            }
+        } else {
+            dst.countDrop(r);
+        }
+    }
+
+    /** Delivers a frame held in {@code frame} at 0 (e.g. re-tagged in a scratch buffer) to {@code dst}. */
+    final int deliver(PortState dst, int pair, VirtioNetHeader h, MutableDirectBuffer frame, int length) {
+        if (dst.rxWorker != index) {
+            return handOff(dst, pair, h, frame, 0, length);
+        }
+        DeviceSnapshot d = devices[dst.slot];
+        if (d == null) {
+            dst.dropsNoRxBuffer++;
+            return NetDevice.DROP_NO_BUFFER;
+        }
+        QueuePair out = rxPair(d, pair);
+        if (GsoSegmenter.mustSegment(h, out.net().features())) {
+            return segmentTo(dst, out, h, frame, 0, length);
+        }
+        boolean wire = !GsoSegmenter.needsWork(h);
+        Capture c = dst.capture;
+        if (c != null && !wire) {
+            record(c, h, frame, length); // before NetDevice may complete the checksum in place
+        }
+        int r;
+        try {
+            r = out.net().deliverToRx(h, frame, 0, length);
+        } catch (InternalError e) {
+            deliveryFault(e);
+            return NetDevice.DROP_BAD_BUFFER;
+        }
+        if (r > 0) {
+            delivered(dst, out, length);
+            if (c != null && wire) {
+                c.record(frame, 0, length);
+            }
+        } else {
+            dst.countDrop(r);
+        }
+        return r;
+    }
+
+    /**
+     * A memory fault while copying a frame into a receiver: the worker breaks whichever port's memory was cut short.
+     * If it was the receiver's, the frame still goes to its other destinations; if the sender's, the frame is lost
+     * and the fault goes up to {@link #drainTx}, which ends the sender's burst.
+     */
+    private void deliveryFault(InternalError e) {
+        worker.fault(e);
+        PortState src = sending;
+        if (src != null && devices[src.slot] == null) {
+            throw e;
+        }
+    }
+
+    // ---- hand-off: frames for ports another worker serves ----------------------------------------------------
+
+    /**
+     * Copies the frame (from {@code frame} at {@code offset}, or from {@link #chain} when {@code frame} is null) into
+     * the ring to {@code dst}'s receive worker, which delivers it in its next round. A full ring drops the frame,
+     * counted as the receiver's lack of room.
+     */
+    private int handOff(PortState dst, int pair, VirtioNetHeader h, DirectBuffer frame, int offset, int length) {
+        if (!handoff.sendFrame(index, dst, pair, h, frame, chain, offset, length)) {
+            dst.handoffDrops[index]++;
+            return NetDevice.DROP_NO_BUFFER;
+        }
+        handedTo |= 1L << dst.rxWorker;
+        return 1;
+    }
+
+    /** Wakes the workers handed frames since the last call, if they sleep (notification mode). */
+    final void flushHandoff() {
+        long w = handedTo;
+        if (w != 0) {
+            handedTo = 0;
+            handoff.wakeSleepers(w);
+        }
+    }
+
+    /** A frame another worker handed over for {@code dst} (a port whose receive side this worker serves). */
+    final void received(PortState dst, int pair, DirectBuffer ring, int headerAt, int frameAt, int length) {
+        handedHeader.decode(ring, headerAt, VirtioNetHeader.SIZE_NUM_BUFFERS);
+        handedFrame.wrap(ring.addressOffset() + frameAt, length);
+        frameBuffer = handedFrame;
+        frameOffset = 0;
+        frameLength = length;
+        flowHashValid = false;
+        deliver(dst, pair, handedHeader, handedFrame, length);
+    }
+
+    /** Another worker learned {@code mac} on {@code port} (switches override). */
+    void learned(long mac, int vlan, PortState port) {
+    }
+
+    /** Another worker's port faulted: forget what was learned on it (switches override). */
+    void forget(PortState port) {
+    }
+
+    // ---- software offloads: for receivers and captures that cannot take a GSO frame or a partial checksum ----
+
+    /**
+     * Segments the frame (in {@code frame}, or in {@link #chain} at {@code offset} when {@code frame} is null) in
+     * software into {@code out}'s receive buffers, and into {@code dst}'s capture. Returns the segments made, or
+     * {@link NetDevice#DROP_OFFLOAD} (counted) when the frame cannot be segmented.
+     */
+    private int segmentTo(PortState dst, QueuePair out, VirtioNetHeader h, MutableDirectBuffer frame, int offset,
+            int length) {
+        segmentDst = dst;
+        segmentOut = out;
+        segmentCapture = dst.capture;
+        segmentFaulted = false;
+        int n = frame == null ? segmenter.segment(h, chain, offset, length, toReceiver)
+                : segmenter.segment(h, frame, offset, length, toReceiver);
+        segmentDst = null;
+        segmentOut = null;
+        segmentCapture = null;
+        if (n < 0) {
+            dst.dropsOffload++;
+            return NetDevice.DROP_OFFLOAD;
+        }
+        return n;
+    }
+
+    private void deliverSegment(VirtioNetHeader h, MutableDirectBuffer frame, int length) {
+        if (segmentFaulted) {
+            return; // the receiver's memory failed on an earlier segment: its port is broken now
+        }
+        int r;
+        try {
+            r = segmentOut.net().deliverToRx(h, frame, 0, length);
+        } catch (InternalError e) {
+            segmentFaulted = true;
+            deliveryFault(e);
+            return;
+        }
+        if (r > 0) {
+            delivered(segmentDst, segmentOut, length);
+            if (segmentCapture != null) {
+                segmentCapture.record(frame, 0, length);
+            }
+        } else {
+            segmentDst.countDrop(r);
+        }
+    }
+
+    /** Records a frame in a capture as a wire would carry it: segmented, checksums complete. */
+    private void record(Capture c, VirtioNetHeader h, DirectBuffer frame, int length) {
+        segmentCapture = c;
+        segmenter.segment(h, frame, 0, length, toCapture);
+        segmentCapture = null;
+    }
+
+    private void record(Capture c, VirtioNetHeader h, DescriptorChain from, int offset, int length) {
+        if (!GsoSegmenter.needsWork(h)) {
+            c.record(from, offset, length);
+            return;
+        }
+        segmentCapture = c;
+        segmenter.segment(h, from, offset, length, toCapture);
+        segmentCapture = null;
+    }
+
+    private void captureSegment(VirtioNetHeader h, MutableDirectBuffer frame, int length) {
+        segmentCapture.record(frame, 0, length);
+    }
+
+    /** Whether a non-GSO frame of {@code length} (over {@code src}'s limit) exceeds its {@code mtu=}, tag allowed. */
+    private boolean exceedsMtu(PortState src, int offset, int length) {
+        if (header.isGso()) {
+            return false;
+        }
+        if (length > src.txFrameLimit + 4) {
+            return true;
+        }
+        chain.read(offset + 12, ethType, 0, 2);
+        return (ethType.getShort(0, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x8100;
+    }
+
+    /** Whether delivering a frame with header {@code h} to {@code dst} here would complete its checksum in place. */
+    final boolean completesChecksum(PortState dst, int pair, VirtioNetHeader h) {
+        DeviceSnapshot d = dst.rxWorker == index ? devices[dst.slot] : null;
+        return d != null && h.needsCsum() && (rxPair(d, pair).net().features() & Features.GUEST_CSUM) == 0;
+    }
+
+    private void delivered(PortState dst, QueuePair out, int length) {
+        dst.rxFrames++;
+        dst.rxBytes += length;
+        int bit = Math.min(out.index(), 63);
+        if (dst.dirtyPairs == 0) {
+            dirty[dirtyCount++] = dst.slot;
+        }
+        dst.dirtyPairs |= 1L << bit;
+    }
+
+    /** Publishes the receive buffers used since the last flush and calls the drivers that asked for it. */
+    final void flushRx() {
+        for (int i = 0; i < dirtyCount; i++) {
+            PortState dst = slots[dirty[i]];
+            DeviceSnapshot d = devices[dirty[i]];
+            if (dst == null) {
+                continue;
+            }
+            long mask = dst.dirtyPairs;
+            dst.dirtyPairs = 0;
+            if (d == null) {
+                continue;
+            }
+            List<QueuePair> pairs = d.pairs();
+            for (int p = 0; p < pairs.size(); p++) {
+                QueuePair q = pairs.get(p);
+                if ((mask & (1L << Math.min(q.index(), 63))) != 0 && q.net().flushRx()) {
+                    q.callRx();
+                }
+            }
+        }
+        dirtyCount = 0;
+    }
+
+    // ---- control plane, on this worker's thread (commands) ------------------------------------------------------
+
+    /** A port entered its slot. */
+    void attached(PortState state) {
+    }
+
+    /** A port's memory faulted on this worker; its device is out of the rounds until it publishes a new one. */
+    void faulted(PortState state) {
+    }
+
+    /** A port left its slot (flush what refers to it). */
+    void detached(PortState state) {
+    }
+}
