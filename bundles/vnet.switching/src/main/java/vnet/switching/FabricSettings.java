@@ -28,8 +28,10 @@ import vnet.virtqueue.RingLayout;
  */
 public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir,
         boolean busyPoll, int workers, List<Integer> cpus) {
-    /** Most workers of one link or switch. */
-    public static final int MAX_WORKERS = 64;
+    /** Most workers of one link or switch (a switch keeps a 1 MiB hand-off ring per ordered pair of workers). */
+    public static final int MAX_WORKERS = 16;
+    /** Highest CPU number + 1 that {@code cpus} takes (the kernel's largest CONFIG_NR_CPUS). */
+    public static final int MAX_CPU = 8192;
 
     /** Where sockets go when neither the configuration nor the framework property {@code vnet.runtime.dir} says. */
     public static final Path DEFAULT_RUNTIME_DIR = Path.of("/tmp/vnet");
@@ -60,9 +62,6 @@ public record FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity
         cpus = List.copyOf(cpus);
         Objects.requireNonNull(runtimeDir, "runtimeDir");
     }
-
-    /** Highest CPU number + 1 that {@code cpus} takes (the kernel's default CONFIG_NR_CPUS range). */
-    public static final int MAX_CPU = 8192;
 
     /** Settings of one unpinned worker. */
     public FabricSettings(long pollMicros, int maxQueueSize, Set<FileIdentity> trusted, Path runtimeDir,
