@@ -38,9 +38,9 @@ import vnet.virtqueue.RingLayout;
 public final class CreateCommand {
     static final Usage USAGE = new Usage("vnet:create",
             "create a p2p link, a switch, a port or a host peer (as a ConfigAdmin configuration)",
-            List.of("vnet:create p2p <name> [-p <us> | --busy-poll] [-s <size>] [-d <file,...>]",
+            List.of("vnet:create p2p <name> [-p <us> | --busy-poll] [-s <size>] [-d <file,...>] [--workers 1|2] [--cpus <list>]",
                     "vnet:create switch <name> [-p <us> | --busy-poll] [-s <size>] [-d <file,...>] [--max-ports <n>] [--mac-aging <s>]"
-                            + " [--mac-table-size <n>]",
+                            + " [--mac-table-size <n>] [--workers <n>] [--cpus <list>]",
                     "vnet:create port <link> <name> [ds-max=<1..80>] [mac=<xx:xx:xx:xx:xx:xx>] [max-macs=<n>]"
                             + " [flood-limit=<frames/s>] [offloads=on|off] [mtu=<68..65535>] [queues=<1..64>]"
                             + " [-t <transport>] [--socket <path>] [--client] [--vlan <mode>]"
@@ -57,6 +57,10 @@ public final class CreateCommand {
                             + " (L4Re --size)", "256"),
                     option("-d", "--register-ds", "file,...", "p2p/switch: trusted dataspaces: clients may share only"
                             + " these files as memory (L4Re --register-ds)", "any"),
+                    option(null, "--workers", "n", "p2p/switch: data-path threads, 1.." + FabricSettings.MAX_WORKERS
+                            + " (a switch spreads its ports over them; a p2p link takes 1 or 2, one per direction)", "1"),
+                    option(null, "--cpus", "list", "p2p/switch: pin worker i to the i-th CPU of the list (e.g. 2,3 or"
+                            + " 2-5), round-robin", "not pinned"),
                     option(null, "--max-ports", "n", "switch: most ports, 1.." + Switch.MAX_PORTS_LIMIT,
                             Integer.toString(Switch.DEFAULT_MAX_PORTS)),
                     option(null, "--mac-aging", "s", "switch: seconds a learned MAC address lives unseen, >= 1",
@@ -76,7 +80,8 @@ public final class CreateCommand {
                             + " mac=<addr> the guest's MAC (the switch drops frames from other sources)",
                     "peer options: see README, host peers; peer=<link>:<port> attaches in-process to a port of this vnet"));
 
-    private static final String[] FABRIC_OPTIONS = {"--poll", "--busy-poll", "--size", "--register-ds"};
+    private static final String[] FABRIC_OPTIONS = {"--poll", "--busy-poll", "--size", "--register-ds", "--workers",
+        "--cpus"};
     private static final String[] SWITCH_OPTIONS = {"--max-ports", "--mac-aging", "--mac-table-size"};
     private static final String[] PORT_OPTIONS = {"--transport", "--socket", "--client", "--vlan", "--monitor"};
 
@@ -164,6 +169,19 @@ public final class CreateCommand {
             }
             FabricSettings.identify(ds.toArray(new String[0])); // the component's own check: each file usable
             p.put("register.ds", ds.toArray(new String[0]));
+        }
+        long workers = a.number("--workers", 1, "p2p".equals(kind) ? 2 : FabricSettings.MAX_WORKERS, -1);
+        if (workers >= 0) {
+            p.put("workers", (int) workers);
+        }
+        if (a.has("--cpus")) {
+            String cpus = a.get("--cpus");
+            try {
+                FabricSettings.parseCpus(cpus);
+            } catch (IllegalArgumentException e) {
+                throw a.valueError("--cpus " + cpus + " is not a CPU list (e.g. 0-3,6)");
+            }
+            p.put("cpus", cpus);
         }
         long maxPorts = a.number("--max-ports", 1, Switch.MAX_PORTS_LIMIT, -1);
         if (maxPorts >= 0) {

@@ -49,7 +49,7 @@ abstract class Forwarder {
     private long handedTo;
 
     /** The current frame's place and its flow hash, computed when first needed (see {@link #rxPair}). */
-    private final UnsafeBuffer flowBytes = new UnsafeBuffer(new byte[FlowHash.BYTES]);
+    private final UnsafeBuffer flowBytes = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(FlowHash.BYTES));
     private DirectBuffer frameBuffer;
     private int frameOffset;
     private int frameLength;
@@ -60,7 +60,7 @@ abstract class Forwarder {
     private final GsoSegmenter segmenter = new GsoSegmenter();
     private final GsoSegmenter.Sink toReceiver = this::deliverSegment;
     private final GsoSegmenter.Sink toCapture = this::captureSegment;
-    private final UnsafeBuffer ethType = new UnsafeBuffer(new byte[2]);
+    private final UnsafeBuffer ethType = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(2));
     private PortState segmentDst;
     private QueuePair segmentOut;
     private Capture segmentCapture;

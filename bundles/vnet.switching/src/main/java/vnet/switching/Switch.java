@@ -40,8 +40,8 @@ public final class Switch extends FabricBase {
 
     private static final int ETH_P_8021Q = 0x8100;
     private static final int TAG_LENGTH = 4;
-    /** Aged MAC table slots examined per round. */
-    private static final int AGING_BUDGET = 64;
+    /** Aged MAC table slots examined per clock tick of the worker. */
+    private static final int AGING_BUDGET = 1024;
 
     private final int maxPorts;
     private final int macAgingSeconds;
@@ -165,7 +165,7 @@ public final class Switch extends FabricBase {
     /** One worker's part of the switch: its ports' frames, its MAC table replica, its re-tagging scratch. */
     private final class Forward extends Forwarder {
         final MacTable macs = new MacTable(macTableSize, TimeUnit.SECONDS.toNanos(macAgingSeconds), maxPorts);
-        private final UnsafeBuffer eth = new UnsafeBuffer(new byte[18]);
+        private final UnsafeBuffer eth = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(18)); // off-heap: see NetDevice
         private final FrameBuffer scratch = new FrameBuffer(FrameBuffer.DEFAULT_CAPACITY + TAG_LENGTH);
         private final VirtioNetHeader scratchHeader = new VirtioNetHeader();
         private boolean scratchValid;
@@ -226,8 +226,11 @@ public final class Switch extends FabricBase {
 
         @Override
         int forward(int count) {
-            now = System.nanoTime();
-            macs.age(now, AGING_BUDGET);
+            long t = worker.clock();
+            if (t != now) {
+                now = t;
+                macs.age(now, AGING_BUDGET);
+            }
             if (count == 0) {
                 return 0;
             }

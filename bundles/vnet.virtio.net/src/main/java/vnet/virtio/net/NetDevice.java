@@ -59,9 +59,12 @@ public final class NetDevice {
     private final DescriptorChain txChain = new DescriptorChain();
     private final DescriptorChain rxFirst = new DescriptorChain();
     private final DescriptorChain rxNext = new DescriptorChain();
-    /** Header scratch, one per side: a p2p link with two workers transmits and receives on two threads. */
-    private final UnsafeBuffer txScratch = new UnsafeBuffer(new byte[32]);
-    private final UnsafeBuffer rxScratch = new UnsafeBuffer(new byte[32]);
+    /**
+     * Header scratch, one per side (a p2p link with two workers transmits and receives on two threads), off the heap:
+     * a copy between two native addresses skips the JDK's array checks, a few percent of a 64-byte frame's time.
+     */
+    private final UnsafeBuffer txScratch = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(32));
+    private final UnsafeBuffer rxScratch = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(32));
     private final VirtioNetHeader outHeader = new VirtioNetHeader();
     private int[] usedHeads;
     private int[] usedLengths;
