@@ -37,9 +37,13 @@ abstract class Forwarder {
 
     /** The devices of the current round, by slot: those of the ports this worker serves a side of. */
     DeviceSnapshot[] devices;
-    /** The frame being forwarded: in {@link #chain} (a sender's transmit buffer) with its header. */
-    final DescriptorChain chain = new DescriptorChain();
-    final VirtioNetHeader header = new VirtioNetHeader();
+    /** The frame being forwarded: in {@link #chain} (a sender's transmit buffer, one of the burst) with its header. */
+    DescriptorChain chain;
+    VirtioNetHeader header;
+    /** A transmit burst, taken at once (see NetDevice.pollTxBurst). */
+    private final DescriptorChain[] burst = new DescriptorChain[TX_BURST];
+    private final VirtioNetHeader[] burstHeaders = new VirtioNetHeader[TX_BURST];
+    private final int[] burstLengths = new int[TX_BURST];
     /** The port whose transmit burst is being forwarded (for memory faults in mid-frame), or null. */
     private PortState sending;
     /** Slots whose receive pairs await a flush. */
@@ -78,6 +82,12 @@ abstract class Forwarder {
         this.slots = new PortState[maxPorts];
         this.dirty = new int[maxPorts];
         this.handoff = handoff;
+        for (int i = 0; i < TX_BURST; i++) {
+            burst[i] = new DescriptorChain();
+            burstHeaders[i] = new VirtioNetHeader();
+        }
+        chain = burst[0];
+        header = burstHeaders[0];
     }
 
     /** One round of the worker: {@code devices} holds slot i's running device (or null) for i below {@code count}. */
@@ -127,9 +137,12 @@ abstract class Forwarder {
             QueuePair in = pairs.get(p);
             NetDevice net = in.net();
             int hdr = net.headerSize();
-            int frames = 0;
-            int length;
-            while (frames < TX_BURST && (length = net.pollTx(chain, header)) != NetDevice.NONE) {
+            int frames = net.pollTxBurst(burst, burstHeaders, burstLengths, TX_BURST);
+            for (int k = 0; k < frames; k++) {
+                DescriptorChain c = burst[k];
+                chain = c;
+                header = burstHeaders[k];
+                int length = burstLengths[k];
                 src.txFrames++;
                 src.txBytes += length;
                 sending = src;
@@ -137,9 +150,9 @@ abstract class Forwarder {
                     if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
                         src.dropsMtu++;
                     } else {
-                        Capture c = src.capture;
-                        if (c != null) {
-                            record(c, header, chain, hdr, length);
+                        Capture cap = src.capture;
+                        if (cap != null) {
+                            record(cap, header, c, hdr, length);
                         }
                         frameBuffer = null;
                         frameOffset = hdr;
@@ -156,11 +169,10 @@ abstract class Forwarder {
                     if (devices[src.slot] == null) {
                         sending = null;
                         flushRx(); // what reached other ports in this burst
-                        return moved + frames;
+                        return moved + k;
                     }
                 }
-                net.completeTx(chain);
-                frames++;
+                net.completeTx(c);
             }
             sending = null;
             if (frames > 0 || net.txPending()) {

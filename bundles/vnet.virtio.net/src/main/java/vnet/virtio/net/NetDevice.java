@@ -216,6 +216,58 @@ public final class NetDevice {
     }
 
     /**
+     * Takes up to {@code max} transmitted frames at once, like {@code max} calls of
+     * {@link #pollTx(DescriptorChain, VirtioNetHeader)}: frame i lies in {@code chains[i]}'s readable part at offset
+     * {@link #headerSize()}, its header decoded into {@code headers[i]}, its length in {@code lengths[i]}; each must
+     * go back with {@link #completeTx(DescriptorChain)}. First every chain is taken, then every header decoded: each
+     * step's first touch of memory the driver just wrote (descriptors, then buffers) is a cache miss, and misses of
+     * independent chains overlap where one chain at a time would wait for each in turn. Malformed chains are
+     * returned, counted and skipped (the arrays' elements are swapped, never replaced).
+     *
+     * @return the frames taken (0 when none is available)
+     */
+    public int pollTxBurst(DescriptorChain[] chains, VirtioNetHeader[] headers, int[] lengths, int max) {
+        int n = 0;
+        for (int guard = Math.max(1, tx.size()); guard > 0 && n < max; guard--) {
+            DescriptorChain c = chains[n];
+            if (!tx.pop(c)) {
+                break;
+            }
+            int len = c.readableBytes() - headerSize;
+            if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
+                skipTx(c);
+                continue;
+            }
+            lengths[n++] = len;
+        }
+        int good = 0;
+        for (int i = 0; i < n; i++) {
+            DescriptorChain c = chains[i];
+            VirtioNetHeader h = headers[good];
+            decodeHeader(c, h);
+            if (!acceptTxHeader(h)) {
+                skipTx(c);
+                continue;
+            }
+            if (!txEnabled) {
+                stats.txDropsDisabled++;
+                tx.pushUsed(c.head(), 0);
+                txPending = true;
+                continue;
+            }
+            if (good != i) { // keep the good ones first, in ring order
+                chains[i] = chains[good];
+                chains[good] = c;
+                lengths[good] = lengths[i];
+            }
+            stats.txFrames++;
+            stats.txBytes += lengths[good];
+            good++;
+        }
+        return good;
+    }
+
+    /**
      * Checks a popped transmit chain and decodes its header: the frame length, or -1 when the chain was returned
      * (counted) instead: too short, with device-writable descriptors (§2.7.4: a transmit buffer is driver-to-device
      * only; forwarding its readable part would cut the frame short), longer than {@code capacity}, a header the driver

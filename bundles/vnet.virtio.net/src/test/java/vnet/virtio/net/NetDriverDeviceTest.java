@@ -420,6 +420,53 @@ class NetDriverDeviceTest {
 
     @ParameterizedTest(name = "packed={0}")
     @MethodSource("rings")
+    void aTransmitBurstSkipsMalformedChainsAndKeepsRingOrder(boolean packed) throws Exception {
+        try (SharedPair p = SharedPair.create(packed, MRG, 16, 1536, 1, false)) {
+            FrameBuffer out = new FrameBuffer();
+            Random r = new Random(11);
+            byte[][] good = {frame(r, 64), frame(r, 300), frame(r, 1514)};
+            out.set(good[0], 0, good[0].length);
+            assertTrue(p.driver.send(out));
+            assertTrue(p.driver.txQueue().add(SharedPair.GPA, 20, false) >= 0); // shorter than header + Ethernet
+            out.set(good[1], 0, good[1].length);
+            assertTrue(p.driver.send(out));
+            out.set(good[1], 0, good[1].length);
+            out.header().gsoType(VirtioNetHeader.GSO_TCPV4).gsoSize(1448); // HOST_TSO4 not negotiated: malformed
+            assertTrue(p.driver.send(out));
+            out.header().gsoType(VirtioNetHeader.GSO_NONE).gsoSize(0);
+            out.set(good[2], 0, good[2].length);
+            assertTrue(p.driver.send(out));
+            p.driver.kickTx();
+            DescriptorChain[] chains = new DescriptorChain[8];
+            VirtioNetHeader[] headers = new VirtioNetHeader[8];
+            for (int i = 0; i < 8; i++) {
+                chains[i] = new DescriptorChain();
+                headers[i] = new VirtioNetHeader();
+            }
+            int[] lengths = new int[8];
+            assertEquals(3, p.device.pollTxBurst(chains, headers, lengths, 8));
+            for (int i = 0; i < 3; i++) {
+                assertEquals(good[i].length, lengths[i]);
+                byte[] got = new byte[lengths[i]];
+                chains[i].read(p.device.headerSize(), got, 0, got.length);
+                assertArrayEquals(good[i], got, "frame " + i + " in ring order");
+                assertEquals(VirtioNetHeader.GSO_NONE, headers[i].gsoType());
+                p.device.completeTx(chains[i]);
+            }
+            assertEquals(2, p.device.stats().txDropsMalformed());
+            assertEquals(3, p.device.stats().txFrames());
+            assertEquals(0, p.device.pollTxBurst(chains, headers, lengths, 8));
+            p.device.flushTx();
+            int returned = 0;
+            while (p.driver.txQueue().pollUsed() >= 0) {
+                returned++;
+            }
+            assertEquals(5, returned, "every chain, good or not, went back to the driver");
+        }
+    }
+
+    @ParameterizedTest(name = "packed={0}")
+    @MethodSource("rings")
     void txHeaderKeepsOnlyWhatTheDriverMaySay(boolean packed) throws Exception {
         // CSUM not negotiated: NEEDS_CSUM is ignored; DATA_VALID is never taken from a transmit header; a GSO type
         // whose HOST_ feature is not negotiated makes the chain malformed.
