@@ -1,6 +1,5 @@
 package vnet.metrics;
 
-import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,7 +17,6 @@ import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import javax.management.StandardMBean;
 
-import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -35,15 +33,12 @@ import vnet.switching.FabricPort;
 /**
  * vnet's metrics where operators look: every running link's, switch's, port's and host peer's counters as MXBeans
  * in the platform MBeanServer (domain {@code vnet}: jconsole, hawtio, Karaf's {@code jmx:} commands), kept in step
- * with what runs once a second; and, when the framework property {@value #PORT_PROPERTY} (else
- * {@code org.osgi.service.http.port}) gives a port, the same counters in Prometheus text at
- * {@code http://<vnet.metrics.address, default 127.0.0.1>:<port>/metrics}.
+ * with what runs once a second. The same counters as Prometheus text at {@code /metrics} are {@link MetricsServlet}'s,
+ * a component of its own that needs an HTTP Whiteboard; this one needs nothing but the JDK.
  */
 @Component(immediate = true)
 public final class VnetMetrics {
     static final String DOMAIN = "vnet";
-    static final String PORT_PROPERTY = "vnet.metrics.port";
-    static final String ADDRESS_PROPERTY = "vnet.metrics.address";
     private static final Logger LOG = Logger.getLogger(VnetMetrics.class.getName());
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -58,44 +53,19 @@ public final class VnetMetrics {
     /** What this component registered, with the object behind each name (a new object means re-register). */
     private final Map<ObjectName, Object> registered = new HashMap<>();
     private ScheduledExecutorService refresher;
-    private MetricsHttp http;
 
     @Activate
-    void activate(BundleContext context) throws IOException {
+    void activate() {
         refresher = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "vnet-metrics");
             t.setDaemon(true);
             return t;
         });
         refresher.scheduleWithFixedDelay(this::refresh, 0, 1, TimeUnit.SECONDS);
-        String port = context.getProperty(PORT_PROPERTY);
-        if (port == null || port.isBlank()) {
-            port = context.getProperty("org.osgi.service.http.port");
-        }
-        if (port != null && !port.isBlank()) {
-            String address = context.getProperty(ADDRESS_PROPERTY);
-            int p;
-            try {
-                p = Integer.parseInt(port.trim());
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(PORT_PROPERTY + "=" + port + " is not a port number");
-            }
-            try {
-                http = MetricsHttp.start(address == null || address.isBlank() ? "127.0.0.1" : address.trim(), p,
-                        () -> Prometheus.render(list(fabrics), list(peers)));
-                LOG.info("vnet metrics: Prometheus text at " + http.url());
-            } catch (NoClassDefFoundError noHttpServer) {
-                LOG.warning("vnet metrics: no /metrics: this framework does not export com.sun.net.httpserver (Karaf:"
-                        + " add it to org.osgi.framework.system.packages.extra); the JMX MBeans run");
-            }
-        }
     }
 
     @Deactivate
     synchronized void deactivate() {
-        if (http != null) {
-            http.close();
-        }
         refresher.shutdownNow();
         for (ObjectName n : registered.keySet()) {
             unregister(n);
@@ -103,7 +73,8 @@ public final class VnetMetrics {
         registered.clear();
     }
 
-    private static <T> List<T> list(List<T> l) {
+    /** A snapshot of a dynamic reference list (null before SCR set it). */
+    static <T> List<T> list(List<T> l) {
         return l == null ? List.of() : List.copyOf(l);
     }
 

@@ -18,7 +18,8 @@ import vnet.testing.ExternalProcess;
 
 /**
  * A fresh Apache Karaf unpacked from the distribution the build downloaded, set up for a test: the karaf
- * user for {@code bin/client}, free SSH and RMI ports, {@code vnet.runtime.dir}, and a Maven repository
+ * user for {@code bin/client}, free SSH and RMI ports, a free HTTP port on 127.0.0.1 for pax-web (once a feature
+ * installs it), {@code vnet.runtime.dir}, and a Maven repository
  * folder holding this build's vnet bundles ahead of every other (so Karaf installs what was just built, not
  * an older snapshot from ~/.m2). Runs on JDK 17 ({@code bin/karaf server}); stopped by PID.
  */
@@ -28,12 +29,14 @@ final class Karaf implements AutoCloseable {
 
     private final Path home;
     private final int sshPort;
+    private final int httpPort;
     private final String javaHome;
     private ExternalProcess process;
 
-    private Karaf(Path home, int sshPort, String javaHome) {
+    private Karaf(Path home, int sshPort, int httpPort, String javaHome) {
         this.home = home;
         this.sshPort = sshPort;
+        this.httpPort = httpPort;
         this.javaHome = javaHome;
     }
 
@@ -62,8 +65,13 @@ final class Karaf implements AutoCloseable {
         replace(etc.resolve("org.apache.karaf.management.cfg"), "rmiRegistryPort = 1099", "rmiRegistryPort = " + freePort());
         replace(etc.resolve("org.apache.karaf.management.cfg"), "rmiServerPort = 44444", "rmiServerPort = " + freePort());
         append(etc.resolve("system.properties"), "\nvnet.runtime.dir = " + runtimeDir + "\n");
+        // pax-web's configuration before its feature comes: the feature then keeps it (its own default is 8181 on
+        // every interface).
+        int http = freePort();
+        Files.writeString(etc.resolve("org.ops4j.pax.web.cfg"), "org.osgi.service.http.port = " + http + "\n"
+                + "org.ops4j.pax.web.listening.addresses = 127.0.0.1\n");
         String java = Files.isDirectory(JDK17) ? JDK17.toString() : System.getProperty("java.home");
-        return new Karaf(home, ssh, java);
+        return new Karaf(home, ssh, http, java);
     }
 
     /** Copies this build's vnet bundles, as the features name them, into a Maven repository layout. */
@@ -83,6 +91,11 @@ final class Karaf implements AutoCloseable {
 
     Path home() {
         return home;
+    }
+
+    /** pax-web's HTTP port, on 127.0.0.1. */
+    int httpPort() {
+        return httpPort;
     }
 
     Path etc() {

@@ -1,5 +1,6 @@
 package vnet.systemtest;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,14 +15,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import vnet.testing.WorkDir;
+import vnet.transport.shm.vhost.VhostUserFrontend;
+import vnet.virtio.net.FrameBuffer;
 
 /**
  * vnet in a real Apache Karaf 4.4.10 on JDK 17: {@code feature:repo-add} the build's features.xml,
  * {@code feature:install vnet vnet-shell}; a p2p link and a port from {@code etc/*.cfg} files, a second port
- * from the {@code vnet:} commands; both sockets exist and {@code vnet:list} shows them.
+ * from the {@code vnet:} commands; both sockets exist and {@code vnet:list} shows them. Then
+ * {@code feature:install vnet-metrics} brings Karaf's HTTP Whiteboard, and {@code /metrics} on pax-web's port counts
+ * the frames two Java front-ends exchange over that link.
  */
 @Tag("real-peer")
 class KarafFeatureTest {
+    static final int FRAMES = 10;
 
     @Test
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
@@ -72,11 +78,14 @@ class KarafFeatureTest {
                         + " of range 1..4096)", Duration.ofSeconds(60));
                 assertFalse(why.contains("\tat "), why);
 
-                // The metrics feature: its bundle starts (JMX MBeans; /metrics needs com.sun.net.httpserver exported).
-                String metrics = karaf.client("feature:install vnet-metrics", Duration.ofMinutes(3));
+                // The metrics feature: with Karaf's own http-whiteboard (pax-web), /metrics on its port.
+                String metrics = karaf.client("feature:install vnet-metrics", Duration.ofMinutes(5));
                 assertFalse(metrics.contains("Error"), metrics + "\n" + karaf.log());
-                assertTrue(Pattern.compile("(?m)^vnet-metrics +\\|.*\\| Started").matcher(karaf.client("feature:list -i"))
-                        .find(), karaf.client("feature:list -i"));
+                String installedFeatures = karaf.client("feature:list -i");
+                assertTrue(Pattern.compile("(?m)^vnet-metrics +\\|.*\\| Started").matcher(installedFeatures).find()
+                        && Pattern.compile("(?m)^pax-web-http-whiteboard +\\|.*\\| Started").matcher(installedFeatures)
+                        .find(), installedFeatures);
+                scrapeWhileFramesFlow(karaf.httpPort(), a, run.resolve("kl/b.sock"));
 
                 // vnet:exit is the Felix runtime's: Karaf does not have it, and keeps running.
                 String exit = karaf.client("vnet:exit");
@@ -84,6 +93,32 @@ class KarafFeatureTest {
                 Thread.sleep(2000);
                 assertTrue(karaf.client("vnet:list").contains("p2p link kl"), "Karaf still runs after vnet:exit");
             }
+        }
+    }
+
+    /** Port a of link kl sends frames to port b (Java front-ends on both): /metrics counts them. */
+    private static void scrapeWhileFramesFlow(int httpPort, Path a, Path b) throws Exception {
+        long macA = 0x02_00_00_00_20_01L;
+        long macB = 0x02_00_00_00_20_02L;
+        VhostUserFrontend.Options o = VhostUserFrontend.Options.defaults().withQueueSize(64)
+                .withTimeout(Duration.ofSeconds(20));
+        try (VhostUserFrontend fa = VhostUserFrontend.connect(a, o);
+                VhostUserFrontend fb = VhostUserFrontend.connect(b, o)) {
+            String before = MetricsTest.awaitScrape(httpPort, "vnet_port_up{link=\"kl\",port=\"b\"} 1");
+            assertTrue(before.contains("vnet_fabric_ports{name=\"kl\",kind=\"p2p\"} 2"), before);
+            long txA0 = MetricsTest.value(before, "vnet_port_tx_frames_total{link=\"kl\",port=\"a\"}");
+            long rxB0 = MetricsTest.value(before, "vnet_port_rx_frames_total{link=\"kl\",port=\"b\"}");
+            FrameBuffer rx = new FrameBuffer();
+            for (int i = 0; i < FRAMES; i++) {
+                byte[] f = MetricsTest.frame(macB, macA, i);
+                assertTrue(fa.send(f, 0, f.length), "frame " + i + " queued");
+                assertTrue(fb.receive(rx, Duration.ofSeconds(10)), "frame " + i + " arrived at b");
+            }
+            String after = MetricsTest.scrape(httpPort);
+            assertEquals(txA0 + FRAMES, MetricsTest.value(after, "vnet_port_tx_frames_total{link=\"kl\",port=\"a\"}"),
+                    after);
+            assertEquals(rxB0 + FRAMES, MetricsTest.value(after, "vnet_port_rx_frames_total{link=\"kl\",port=\"b\"}"),
+                    after);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,7 +13,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -31,8 +34,9 @@ import vnet.virtio.net.FrameBuffer;
 
 /**
  * vnet.metrics in the runtime jar: two Java vhost-user front-ends exchange frames over the default p2p link while
- * the test scrapes {@code /metrics} (Prometheus text) and reads the same port counters as MXBeans of the runtime's
- * platform MBeanServer (over JMX remote, as jconsole would): both move by exactly the frames sent.
+ * the test scrapes {@code /metrics} (Prometheus text, served through the HTTP Whiteboard by Felix HTTP Jetty on
+ * {@code org.osgi.service.http.port}) and reads the same port counters as MXBeans of the runtime's platform
+ * MBeanServer (over JMX remote, as jconsole would): both move by exactly the frames sent.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class MetricsTest {
@@ -45,7 +49,7 @@ class MetricsTest {
         int httpPort = freePort();
         int jmxPort = freePort();
         try (WorkDir dir = WorkDir.create("vnet-ops-");
-                VnetRuntime vnet = VnetRuntime.start(dir.path(), dir.resolve("run"), "-Dvnet.metrics.port=" + httpPort,
+                VnetRuntime vnet = VnetRuntime.start(dir.path(), dir.resolve("run"), "-Dorg.osgi.service.http.port=" + httpPort,
                         "-Dcom.sun.management.jmxremote.port=" + jmxPort, "-Dcom.sun.management.jmxremote.rmi.port="
                                 + jmxPort, "-Dcom.sun.management.jmxremote.authenticate=false",
                         "-Dcom.sun.management.jmxremote.ssl=false", "-Dcom.sun.management.jmxremote.host=127.0.0.1",
@@ -77,6 +81,13 @@ class MetricsTest {
                 assertTrue(after.contains("vnet_fabric_ports{name=\"default\",kind=\"p2p\"} 2"), after);
                 assertTrue(after.contains("vnet_port_tx_dropped_total{link=\"default\",port=\"a\",reason=\"spoofed\"} 0"),
                         after);
+                // Felix HTTP Jetty serves it, on 127.0.0.1, and it is the only thing there.
+                assertTrue(vnet.output().contains("Started Jetty") && vnet.output().contains("HTTP:" + httpPort),
+                        vnet.output());
+                assertEquals(404, get(httpPort, "/").statusCode());
+                assertEquals(405, HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + httpPort + "/metrics")).POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(10))
+                        .build(), HttpResponse.BodyHandlers.ofString()).statusCode());
 
                 JMXServiceURL url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://127.0.0.1:" + jmxPort + "/jmxrmi");
                 try (JMXConnector c = JMXConnectorFactory.connect(url)) {
@@ -101,6 +112,22 @@ class MetricsTest {
         }
     }
 
+    /**
+     * What an operator gets without setting anything: HTTP on 127.0.0.1 (never every interface) at 9464. Read from the
+     * jar's launch properties, not by binding 9464, which may be taken on a shared machine.
+     */
+    @Test
+    void httpIsOnLoopbackAtPort9464ByDefault() throws Exception {
+        Properties launch = new Properties();
+        try (JarFile jar = new JarFile(Build.runtimeJar().toFile());
+                InputStream in = jar.getInputStream(jar.getEntry("launcher.properties"))) {
+            launch.load(in);
+        }
+        assertEquals("127.0.0.1", launch.getProperty("org.apache.felix.http.host"));
+        assertEquals("9464", launch.getProperty("org.osgi.service.http.port"));
+        assertTrue(launch.getProperty("launch.runbundles.attrs").contains("org.apache.felix.http.jetty;"), launch.toString());
+    }
+
     /** An Ethernet frame dst, src, an experimental ethertype, 60 bytes. */
     static byte[] frame(long dst, long src, int mark) {
         byte[] f = new byte[60];
@@ -122,23 +149,32 @@ class MetricsTest {
         return Long.parseLong(m.group(1));
     }
 
+    static HttpResponse<String> get(int port, String path) throws IOException, InterruptedException {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** GET /metrics on 127.0.0.1: must be 200 with the Prometheus text's content type. */
     static String scrape(int port) throws IOException, InterruptedException {
-        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:" + port + "/metrics")).timeout(Duration.ofSeconds(10)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = get(port, "/metrics");
         assertEquals(200, r.statusCode(), r.body());
         assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
         return r.body();
     }
 
+    /**
+     * Scrapes until a line shows; until then the server may not listen yet, or answer 404 before the whiteboard has
+     * the servlet (the HTTP server and vnet.metrics start side by side).
+     */
     static String awaitScrape(int port, String line) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         String last = "";
         while (System.nanoTime() < deadline) {
             try {
-                last = scrape(port);
-                if (last.contains(line)) {
-                    return last;
+                HttpResponse<String> r = get(port, "/metrics");
+                last = r.statusCode() + "\n" + r.body();
+                if (r.statusCode() == 200 && r.body().contains(line)) {
+                    return scrape(port);
                 }
             } catch (IOException notYet) {
                 last = notYet.toString();

@@ -31,7 +31,8 @@ class RuntimeCommandsTest {
         try (WorkDir dir = WorkDir.create("vnet-st-")) {
             Path run = dir.resolve("run");
             String out = ExternalProcess.run(Duration.ofSeconds(90), Build.java(), "-Dvnet.runtime.dir=" + run,
-                    "-Dorg.osgi.framework.storage=" + dir.resolve("state"), "-Dgosh.args=--nointeractive -c vnet:list; vnet:exit",
+                    "-Dorg.osgi.framework.storage=" + dir.resolve("state"), VnetRuntime.HTTP_ANY_PORT,
+                    "-Dgosh.args=--nointeractive -c vnet:list; vnet:exit",
                     "-jar", Build.runtimeJar().toString());
             assertTrue(out.contains("p2p link default"), out);
             assertTrue(out.contains("port a") && out.contains(run.resolve("default/a.sock").toString()), out);
@@ -47,9 +48,11 @@ class RuntimeCommandsTest {
         try (WorkDir dir = WorkDir.create("vnet-st-")) {
             String out = ExternalProcess.run(Duration.ofSeconds(90), java.toString(),
                     "--sun-misc-unsafe-memory-access=allow", "-Dvnet.runtime.dir=" + dir.resolve("run"),
-                    "-Dorg.osgi.framework.storage=" + dir.resolve("state"), "-Dgosh.args=--nointeractive -c vnet:list; vnet:exit",
+                    "-Dorg.osgi.framework.storage=" + dir.resolve("state"), VnetRuntime.HTTP_ANY_PORT,
+                    "-Dgosh.args=--nointeractive -c vnet:list; vnet:exit",
                     "-jar", Build.runtimeJar().toString());
             assertTrue(out.contains("p2p link default") && out.contains("port b"), out);
+            assertTrue(out.contains("Started Jetty"), "the HTTP server (/metrics) runs too: " + out);
             assertFalse(out.contains("WARNING"), out);
         }
     }
@@ -86,7 +89,7 @@ class RuntimeCommandsTest {
                     vnet:exit
                     """);
             String out = ExternalProcess.run(Duration.ofSeconds(90), Build.java(), "-Dvnet.runtime.dir=" + run,
-                    "-Dvnet.default=false", "-Dorg.osgi.framework.storage=" + dir.resolve("state"),
+                    "-Dvnet.default=false", "-Dorg.osgi.framework.storage=" + dir.resolve("state"), VnetRuntime.HTTP_ANY_PORT,
                     "-Dgosh.args=--nointeractive " + script, "-jar", Build.runtimeJar().toString());
             assertTrue(out.contains("created switch sw  poll 200 us"), out);
             assertTrue(out.contains("created port sw/g1: vhost-user server " + run.resolve("sw/g1.sock")), out);

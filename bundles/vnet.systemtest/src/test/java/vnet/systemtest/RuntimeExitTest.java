@@ -41,7 +41,7 @@ class RuntimeExitTest {
 
     private static Run run(WorkDir dir, String goshArgs, Path stdin, String... jvmArgs) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Build.java(), "-Dvnet.runtime.dir=" + dir.resolve("run"),
-                "-Dorg.osgi.framework.storage=" + dir.resolve("state")));
+                "-Dorg.osgi.framework.storage=" + dir.resolve("state"), VnetRuntime.HTTP_ANY_PORT));
         cmd.addAll(List.of(jvmArgs));
         if (goshArgs != null) {
             cmd.add("-Dgosh.args=" + goshArgs);

@@ -16,6 +16,12 @@ import vnet.testing.ExternalProcess;
  * state lives there), with Gogo commands typed on its standard input. Stopped by PID.
  */
 final class VnetRuntime implements AutoCloseable {
+    /**
+     * The HTTP port for a test's runtime: any free one (on 127.0.0.1, the runtime's default address), not the
+     * default 9464, which another runtime of the same test, a parallel build or an operator's vnet may hold.
+     */
+    static final String HTTP_ANY_PORT = "-Dorg.osgi.service.http.port=0";
+
     private final ExternalProcess process;
     private int marks;
 
@@ -45,6 +51,9 @@ final class VnetRuntime implements AutoCloseable {
         }
         cmd.add(Build.java());
         cmd.addAll(List.of(jvmArgs));
+        if (List.of(jvmArgs).stream().noneMatch(a -> a.startsWith("-Dorg.osgi.service.http.port="))) {
+            cmd.add(HTTP_ANY_PORT);
+        }
         if (List.of(jvmArgs).stream().noneMatch(a -> a.startsWith("-Dgosh.args="))) {
             // Commands come on a pipe, errors included: a console that carries on after them, as on a terminal.
             cmd.add("-Dgosh.args=--interactive");
