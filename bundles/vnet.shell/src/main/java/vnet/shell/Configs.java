@@ -7,13 +7,13 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.List;
-import java.util.regex.Pattern;
 
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
 import vnet.switching.FabricSettings;
+import vnet.transport.shm.Names;
 
 /**
  * The vnet configurations in ConfigAdmin, found by their {@code name} (and {@code link}) properties, whatever
@@ -25,8 +25,6 @@ final class Configs {
     static final String PORT = "vnet.port";
     static final String PEER = "vnet.peer";
     static final String RUNTIME_DIR_PROPERTY = "vnet.runtime.dir";
-    /** Names become socket file names and configuration names: letters, digits, '-' and '_'. */
-    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
 
     private final ConfigurationAdmin cm;
 
@@ -34,11 +32,10 @@ final class Configs {
         this.cm = cm;
     }
 
-    /** Refuses a name that cannot be a socket file name. */
+    /** Refuses a name that the components would refuse: {@link Names}' rule, the one they check. */
     static String checkName(String what, String name) {
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(what + " name \"" + name
-                    + "\" is not valid (letters, digits, '-' and '_', at most 64, starting with a letter or digit)");
+        if (!Names.isValid(name)) {
+            throw new IllegalArgumentException(what + " name \"" + name + "\" is not valid (" + Names.RULE + ")");
         }
         return name;
     }

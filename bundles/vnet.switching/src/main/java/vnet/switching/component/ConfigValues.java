@@ -5,15 +5,14 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
+import vnet.transport.shm.Names;
+
 /**
  * Reads configuration properties as ConfigAdmin delivers them (typed values from the Metatype-aware tools, plain
  * strings from {@code .cfg} files and the shell) with errors that name the property and the bad value, e.g.
  * {@code size=abc is not a number}.
  */
 final class ConfigValues {
-    /** Names usable as folder and socket file names. */
-    private static final String NAME_PATTERN = "[A-Za-z0-9_.-]{1,64}";
-
     private final Map<String, ?> properties;
 
     ConfigValues(Map<String, ?> properties) {
@@ -21,18 +20,17 @@ final class ConfigValues {
     }
 
     /**
-     * A required name: 1..64 letters, digits, '.', '_' or '-'.
+     * A required name, by {@link Names}' rule.
      *
-     * @throws IllegalArgumentException {@code <key> is required} or
-     *                                  {@code <key>=<value> is not a valid name (1..64 letters, digits, '.', '_', '-')}
+     * @throws IllegalArgumentException {@code <key> is required} or {@code <key>=<value> is not a valid name (<rule>)}
      */
     String name(String key) {
         String v = string(key, "");
         if (v.isEmpty()) {
             throw new IllegalArgumentException(key + " is required");
         }
-        if (!v.matches(NAME_PATTERN) || v.equals(".") || v.equals("..")) {
-            throw new IllegalArgumentException(key + "=" + v + " is not a valid name (1..64 letters, digits, '.', '_', '-')");
+        if (!Names.isValid(v)) {
+            throw new IllegalArgumentException(key + "=" + v + " is not a valid name (" + Names.RULE + ")");
         }
         return v;
     }
