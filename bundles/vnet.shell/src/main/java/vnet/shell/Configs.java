@@ -12,7 +12,7 @@ import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
-import vnet.switching.FabricSettings;
+import vnet.switching.RuntimeDir;
 import vnet.transport.shm.Names;
 
 /**
@@ -24,7 +24,6 @@ final class Configs {
     static final String SWITCH = "vnet.switch";
     static final String PORT = "vnet.port";
     static final String PEER = "vnet.peer";
-    static final String RUNTIME_DIR_PROPERTY = "vnet.runtime.dir";
 
     private final ConfigurationAdmin cm;
 
@@ -165,8 +164,7 @@ final class Configs {
 
     /**
      * Where a port's socket is: its {@code socket} property, else {@code <runtime.dir>/<link>/<name>.sock} with the
-     * link's {@code runtime.dir}, else the framework's {@value #RUNTIME_DIR_PROPERTY}, else
-     * {@link FabricSettings#DEFAULT_RUNTIME_DIR} (the one default, vnet.switching's).
+     * link's {@code runtime.dir}, else the framework's runtime folder ({@link RuntimeDir}).
      */
     static Path socketOf(Configuration port, Configuration fabric, String frameworkRuntimeDir) {
         String socket = string(port, "socket", null);
@@ -181,8 +179,7 @@ final class Configs {
     static Path runtimeDir(Configuration fabric, String frameworkRuntimeDir) {
         String dir = fabric == null ? null : string(fabric, "runtime.dir", null);
         if (dir == null) {
-            return frameworkRuntimeDir == null || frameworkRuntimeDir.isBlank() ? FabricSettings.DEFAULT_RUNTIME_DIR
-                    : Path.of(frameworkRuntimeDir);
+            return RuntimeDir.of(frameworkRuntimeDir);
         }
         return Path.of(dir);
     }

@@ -13,6 +13,7 @@ import vnet.linux.LinuxException;
 import vnet.switching.Fabric;
 import vnet.switching.FabricSettings;
 import vnet.switching.PortHost;
+import vnet.switching.RuntimeDir;
 
 /**
  * What the p2p link and switch components share: reading the common options ({@code name}, {@code poll},
@@ -21,8 +22,6 @@ import vnet.switching.PortHost;
  */
 final class RunningFabric<F extends PortHost & AutoCloseable> {
     private static final Logger LOG = System.getLogger(RunningFabric.class.getName());
-    /** Framework property: the default {@code runtime.dir}. */
-    static final String RUNTIME_DIR_PROPERTY = "vnet.runtime.dir";
 
     /** Makes the engine from the common settings and the kind's own options. */
     interface Factory<F> {
@@ -81,12 +80,9 @@ final class RunningFabric<F extends PortHost & AutoCloseable> {
         long poll = v.longValue("poll", 0);
         int size = v.intValue("size", FabricSettings.defaults().maxQueueSize());
         String dir = v.string("runtime.dir", "");
-        if (dir.isEmpty()) {
-            String fw = context.getProperty(RUNTIME_DIR_PROPERTY);
-            dir = fw == null || fw.isBlank() ? FabricSettings.DEFAULT_RUNTIME_DIR.toString() : fw.trim();
-        }
+        Path runtimeDir = dir.isEmpty() ? RuntimeDir.of(context) : Path.of(dir);
         boolean busy = v.booleanValue("busy.poll", false);
-        FabricSettings s = new FabricSettings(poll, size, java.util.Set.of(), Path.of(dir), busy);
+        FabricSettings s = new FabricSettings(poll, size, java.util.Set.of(), runtimeDir, busy);
         String[] ds = v.strings("register.ds");
         return ds.length == 0 ? s : s.withTrustedDataspaces(ds);
     }
