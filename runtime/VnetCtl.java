@@ -20,8 +20,14 @@ import java.nio.file.Path;
  * Exit codes: the command's (0 ok, 1 it failed), 2 usage, 3 no vnet answers (or it went away mid-answer).
  */
 public final class VnetCtl {
+    /**
+     * vnet's default runtime folder. This file runs on its own (a source launch, no classpath), so it cannot import
+     * vnet.switching's FabricSettings.DEFAULT_RUNTIME_DIR; vnet.console's RuntimeDirDefaultTest checks the two agree.
+     */
+    static final String DEFAULT_RUNTIME_DIR = "/tmp/vnet";
+
     public static void main(String[] argv) throws IOException {
-        String dir = System.getenv().getOrDefault("VNET_RUNTIME_DIR", "/tmp/vnet");
+        String dir = System.getenv().getOrDefault("VNET_RUNTIME_DIR", DEFAULT_RUNTIME_DIR);
         int first = 0;
         if (argv.length >= 2 && argv[0].equals("--runtime-dir")) {
             dir = argv[1];
@@ -29,7 +35,7 @@ public final class VnetCtl {
         }
         if (argv.length == first || argv[first].equals("--help") || argv[first].equals("-h")) {
             System.err.println("usage: vnetctl [--runtime-dir <dir>] <command...>   e.g. vnetctl vnet:list"
-                    + " (runs it in the vnet whose runtime folder is <dir>, default $VNET_RUNTIME_DIR or /tmp/vnet)");
+                    + " (runs it in the vnet whose runtime folder is <dir>, default $VNET_RUNTIME_DIR or " + DEFAULT_RUNTIME_DIR + ")");
             System.exit(argv.length == first ? 2 : 0);
         }
         String command = String.join(" ", java.util.Arrays.asList(argv).subList(first, argv.length));

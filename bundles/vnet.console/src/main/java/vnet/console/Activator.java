@@ -11,7 +11,7 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
 
-import vnet.switching.FabricSettings;
+import vnet.switching.RuntimeDir;
 
 /**
  * The Felix runtime's front door (vnet.bndrun starts this bundle alone at start level 1, before the vnet bundles):
@@ -21,9 +21,6 @@ import vnet.switching.FabricSettings;
  * component, and it is the runtime's own plumbing, not a service for others. Karaf does not get this bundle.
  */
 public final class Activator implements BundleActivator {
-    /** Framework property naming the folder of sockets, the control socket and the error log. */
-    static final String RUNTIME_DIR_PROPERTY = "vnet.runtime.dir";
-
     private MainThread main;
     private ControlSocket control;
     private ServiceRegistration<?> mainRegistration;
@@ -32,7 +29,7 @@ public final class Activator implements BundleActivator {
 
     @Override
     public void start(BundleContext context) throws IOException {
-        Path runtimeDir = runtimeDir(context);
+        Path runtimeDir = RuntimeDir.of(context);
         if (ControlSocket.answers(runtimeDir)) {
             // Nothing of vnet runs yet in this JVM (the vnet bundles start at level 2): leave before they bind sockets.
             System.err.println("vnet: a vnet runs already with runtime folder " + runtimeDir + " (its control socket "
@@ -84,8 +81,4 @@ public final class Activator implements BundleActivator {
         }
     }
 
-    static Path runtimeDir(BundleContext context) {
-        String dir = context.getProperty(RUNTIME_DIR_PROPERTY);
-        return dir == null || dir.isBlank() ? FabricSettings.DEFAULT_RUNTIME_DIR : Path.of(dir);
-    }
 }

@@ -260,7 +260,7 @@ class FabricConfigurationTest {
         "mac.aging       | 0      | mac.aging=0 is out of range 1..2147483647",
         "mac.table.size  | 0      | mac.table.size=0 is out of range 1..1048576",
         "register.ds     | /nonexistent/ds | register.ds: cannot use \"/nonexistent/ds\": no such file",
-        "name            | a/b    | name=a/b is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "name            | a/b    | name=a/b is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
     })
     void anInvalidSwitchFailsWithItsExactMessage(String key, String value, String message) throws Exception {
         create("vnet.switch", "name", "ok", "runtime.dir", dir.toString());

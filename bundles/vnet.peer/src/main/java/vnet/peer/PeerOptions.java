@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import vnet.transport.shm.Names;
+
 /**
  * The options of one host peer, in the syntax of QNX {@code devnp-vdevpeer-net.so}:
  * {@code peer=path,mac=XXXXXXXXXXXX,name=prefix,bind=path,legacy,priority=level}.
@@ -332,13 +334,13 @@ public record PeerOptions(Path peer, Path bind, long mac, String name, boolean l
         if (port.isEmpty()) {
             throw new PeerOptionException(part, part + ": the port name after ':' is empty" + form);
         }
-        if (!SwitchPort.isName(link)) {
-            throw new PeerOptionException(part, part + ": the switch or link name \"" + link + "\" is not a valid name "
-                    + "(1..64 letters, digits, '.', '_', '-')");
+        if (!Names.isValid(link)) {
+            throw new PeerOptionException(part, part + ": the switch or link name \"" + link + "\" is not a valid name ("
+                    + Names.RULE + ")");
         }
-        if (!SwitchPort.isName(port)) {
-            throw new PeerOptionException(part, part + ": the port name \"" + port + "\" is not a valid name "
-                    + "(1..64 letters, digits, '.', '_', '-')");
+        if (!Names.isValid(port)) {
+            throw new PeerOptionException(part, part + ": the port name \"" + port + "\" is not a valid name ("
+                    + Names.RULE + ")");
         }
         return new SwitchPort(link, port);
     }

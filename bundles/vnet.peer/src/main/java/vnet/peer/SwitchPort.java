@@ -2,6 +2,8 @@ package vnet.peer;
 
 import java.util.Objects;
 
+import vnet.transport.shm.Names;
+
 /**
  * A port of a vnet switch or p2p link, by name: what {@code peer=<link>:<port>} names. The host peer attaches to it
  * in-process, as the driver of the port's in-framework ({@code inproc}) transport: the {@code InprocPort} service with
@@ -11,21 +13,13 @@ import java.util.Objects;
  * @param port the port's name in it
  */
 public record SwitchPort(String link, String port) {
-    /** A vnet name: 1..64 letters, digits, '.', '_' or '-' (not "." or ".."), as vnet.switching accepts them. */
-    static final String NAME_PATTERN = "[A-Za-z0-9_.-]{1,64}";
-
     /** Checks both names. */
     public SwitchPort {
         Objects.requireNonNull(link, "link");
         Objects.requireNonNull(port, "port");
-        if (!isName(link) || !isName(port)) {
+        if (!Names.isValid(link) || !Names.isValid(port)) {
             throw new IllegalArgumentException("not a switch port: " + link + ":" + port);
         }
-    }
-
-    /** Whether {@code s} is a valid link, switch or port name. */
-    static boolean isName(String s) {
-        return s.matches(NAME_PATTERN) && !s.equals(".") && !s.equals("..");
     }
 
     /** {@code link:port}, as {@code peer=} takes it. */

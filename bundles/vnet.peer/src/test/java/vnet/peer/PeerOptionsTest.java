@@ -130,14 +130,14 @@ class PeerOptionsTest {
         "peer=: | peer=: | peer=:: the switch or link name before ':' is empty (peer=<link>:<port>, e.g. peer=sw:hp)",
         "peer=sw: | peer=sw: | peer=sw:: the port name after ':' is empty (peer=<link>:<port>, e.g. peer=sw:hp)",
         "peer=sw:h:p | peer=sw:h:p | peer=sw:h:p: a switch port has one ':' between the switch or link name and the port name (peer=<link>:<port>, e.g. peer=sw:hp)",
-        "peer=s w:hp | peer=s w:hp | peer=s w:hp: the switch or link name \"s w\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
-        "peer=sw\\1:hp | peer=sw\\1:hp | peer=sw\\1:hp: the switch or link name \"sw\\1\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
-        "peer=..:hp | peer=..:hp | peer=..:hp: the switch or link name \"..\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
-        "peer=sw:h%p | peer=sw:h%p | peer=sw:h%p: the port name \"h%p\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
-        "peer=sw:hp*,legacy | peer=sw:hp* | peer=sw:hp*: the port name \"hp*\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
-        "peer=sw:(hp) | peer=sw:(hp) | peer=sw:(hp): the port name \"(hp)\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
-        "peer=sw:. | peer=sw:. | peer=sw:.: the port name \".\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
-        "peer=sw:h\u00e9 | peer=sw:h\u00e9 | peer=sw:h\u00e9: the port name \"h\u00e9\" is not a valid name (1..64 letters, digits, '.', '_', '-')",
+        "peer=s w:hp | peer=s w:hp | peer=s w:hp: the switch or link name \"s w\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
+        "peer=sw\\1:hp | peer=sw\\1:hp | peer=sw\\1:hp: the switch or link name \"sw\\1\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
+        "peer=..:hp | peer=..:hp | peer=..:hp: the switch or link name \"..\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
+        "peer=sw:h%p | peer=sw:h%p | peer=sw:h%p: the port name \"h%p\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
+        "peer=sw:hp*,legacy | peer=sw:hp* | peer=sw:hp*: the port name \"hp*\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
+        "peer=sw:(hp) | peer=sw:(hp) | peer=sw:(hp): the port name \"(hp)\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
+        "peer=sw:. | peer=sw:. | peer=sw:.: the port name \".\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
+        "peer=sw:h\u00e9 | peer=sw:h\u00e9 | peer=sw:h\u00e9: the port name \"h\u00e9\" is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
         "peer=hp.sock | peer=hp.sock | peer=hp.sock is neither a socket path (a path contains '/', e.g. peer=./hp.sock) nor a switch port (peer=<link>:<port>, e.g. peer=sw:hp)",
         "peer=sw:hp,bind=/b | peer=sw:hp,bind=/b | host peer 1 has both peer=sw:hp and bind=/b: it attaches to a vnet port (peer=) or waits for a guest's vhost-user front-end (bind=), not both",
     })
@@ -164,7 +164,7 @@ class PeerOptionsTest {
         assertEquals(new SwitchPort(longest, longest), PeerOptions.parseOne("peer=" + longest + ":" + longest).peerPort());
         PeerOptionException e = assertThrows(PeerOptionException.class, () -> PeerOptions.parse("peer=" + longest + "n:hp"));
         assertEquals("peer=" + longest + "n:hp: the switch or link name \"" + longest + "n\" is not a valid name (1..64 letters, "
-                + "digits, '.', '_', '-')", e.getMessage());
+                + "digits, '.', '_', '-', starting with a letter or digit)", e.getMessage());
         // several host peers of both forms in one string
         assertEquals(List.of(PeerOptions.peer(new SwitchPort("sw", "a")), PeerOptions.peer(Path.of("/run/b.sock"))),
                 PeerOptions.parse("peer=sw:a,peer=/run/b.sock"));

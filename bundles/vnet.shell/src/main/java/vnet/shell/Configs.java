@@ -7,13 +7,13 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.List;
-import java.util.regex.Pattern;
 
 import org.osgi.framework.InvalidSyntaxException;
 import org.osgi.service.cm.Configuration;
 import org.osgi.service.cm.ConfigurationAdmin;
 
-import vnet.switching.FabricSettings;
+import vnet.switching.RuntimeDir;
+import vnet.transport.shm.Names;
 
 /**
  * The vnet configurations in ConfigAdmin, found by their {@code name} (and {@code link}) properties, whatever
@@ -24,9 +24,6 @@ final class Configs {
     static final String SWITCH = "vnet.switch";
     static final String PORT = "vnet.port";
     static final String PEER = "vnet.peer";
-    static final String RUNTIME_DIR_PROPERTY = "vnet.runtime.dir";
-    /** Names become socket file names and configuration names: letters, digits, '-' and '_'. */
-    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
 
     private final ConfigurationAdmin cm;
 
@@ -34,11 +31,10 @@ final class Configs {
         this.cm = cm;
     }
 
-    /** Refuses a name that cannot be a socket file name. */
+    /** Refuses a name that the components would refuse: {@link Names}' rule, the one they check. */
     static String checkName(String what, String name) {
-        if (name == null || !NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(what + " name \"" + name
-                    + "\" is not valid (letters, digits, '-' and '_', at most 64, starting with a letter or digit)");
+        if (!Names.isValid(name)) {
+            throw new IllegalArgumentException(what + " name \"" + name + "\" is not valid (" + Names.RULE + ")");
         }
         return name;
     }
@@ -168,8 +164,7 @@ final class Configs {
 
     /**
      * Where a port's socket is: its {@code socket} property, else {@code <runtime.dir>/<link>/<name>.sock} with the
-     * link's {@code runtime.dir}, else the framework's {@value #RUNTIME_DIR_PROPERTY}, else
-     * {@link FabricSettings#DEFAULT_RUNTIME_DIR} (the one default, vnet.switching's).
+     * link's {@code runtime.dir}, else the framework's runtime folder ({@link RuntimeDir}).
      */
     static Path socketOf(Configuration port, Configuration fabric, String frameworkRuntimeDir) {
         String socket = string(port, "socket", null);
@@ -184,8 +179,7 @@ final class Configs {
     static Path runtimeDir(Configuration fabric, String frameworkRuntimeDir) {
         String dir = fabric == null ? null : string(fabric, "runtime.dir", null);
         if (dir == null) {
-            return frameworkRuntimeDir == null || frameworkRuntimeDir.isBlank() ? FabricSettings.DEFAULT_RUNTIME_DIR
-                    : Path.of(frameworkRuntimeDir);
+            return RuntimeDir.of(frameworkRuntimeDir);
         }
         return Path.of(dir);
     }

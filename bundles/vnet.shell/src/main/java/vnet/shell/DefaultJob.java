@@ -19,6 +19,7 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 import vnet.switching.Fabric;
 import vnet.switching.FabricPort;
+import vnet.switching.RuntimeDir;
 
 /**
  * The runtime's default job: when the framework property {@value #PROPERTY} is {@code true} (vnet.bndrun sets
@@ -65,7 +66,7 @@ public final class DefaultJob {
             port.put("options", "mac=" + p[1]);
             configs.create(Configs.PORT, LINK + "." + p[0], port);
         }
-        String runtimeDir = context.getProperty(Configs.RUNTIME_DIR_PROPERTY);
+        String runtimeDir = context.getProperty(RuntimeDir.PROPERTY);
         announcer = new Thread(() -> announce(configs, fabric, runtimeDir), "vnet-default-job");
         announcer.setDaemon(true);
         announcer.start();

@@ -25,6 +25,7 @@ import vnet.peer.PeerOptions;
 import vnet.peer.PeerStatus;
 import vnet.switching.Fabric;
 import vnet.switching.FabricPort;
+import vnet.switching.RuntimeDir;
 import vnet.transport.shm.Transport;
 
 /**
@@ -66,7 +67,7 @@ public final class VnetState {
     void activate(BundleContext context) {
         this.context = context;
         configs = new Configs(cm);
-        runtimeDir = context.getProperty(Configs.RUNTIME_DIR_PROPERTY);
+        runtimeDir = context.getProperty(RuntimeDir.PROPERTY);
     }
 
     Configs configs() {

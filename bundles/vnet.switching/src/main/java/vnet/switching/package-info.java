@@ -5,5 +5,5 @@
  * {@link vnet.switching.PortHost} is what port configurations attach to. Configuration: see CONFIG.md.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.3.0")
+@org.osgi.annotation.versioning.Version("0.4.0")
 package vnet.switching;

@@ -13,6 +13,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import vnet.switching.Fabric;
 import vnet.switching.P2pLink;
+import vnet.transport.shm.PortSettings;
 
 /**
  * A {@link P2pLink} per {@code vnet.p2p} factory configuration, registered as a {@link Fabric} service while it
@@ -42,7 +43,7 @@ public final class P2pLinkComponent {
 
         @AttributeDefinition(name = "Maximum queue size", description = "A power of 2 in 1..32768 (L4Re --size).",
                 min = "1", max = "32768")
-        int size() default 256;
+        int size() default PortSettings.QUEUE_SIZE_DEFAULT;
 
         @AttributeDefinition(name = "Trusted dataspaces", description = "Paths of the only files clients may share as "
                 + "memory (L4Re --register-ds); empty: any.", required = false)
@@ -57,8 +58,9 @@ public final class P2pLinkComponent {
 
     @Activate
     void activate(BundleContext context, Map<String, Object> properties) {
-        running = RunningFabric.start(context, properties, PID, Fabric.KIND_P2P,
-                (name, settings, values) -> new P2pLink(name, settings));
+        running = RunningFabric.start(context, properties, PID, Fabric.KIND_P2P, Config.class,
+                c -> new RunningFabric.Common(c.name(), c.poll(), c.busy_poll(), c.size(), c.register_ds(), c.runtime_dir()),
+                (c, settings) -> new P2pLink(c.name(), settings));
     }
 
     @Deactivate

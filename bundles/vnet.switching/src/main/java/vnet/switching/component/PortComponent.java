@@ -137,21 +137,17 @@ public final class PortComponent {
     synchronized void activate(Map<String, Object> properties) {
         pid = String.valueOf(properties.getOrDefault("service.pid", PID));
         try {
-            ConfigValues v = new ConfigValues(properties);
-            link = v.name("link");
-            String name = v.name("name");
-            optionsText = v.string("options", "");
-            transportType = v.string("transport", DEFAULT_TRANSPORT);
-            if (transportType.isEmpty()) {
-                transportType = DEFAULT_TRANSPORT;
-            }
+            Config c = ConfigReader.read(Config.class, properties);
+            link = ConfigReader.name("link", c.link());
+            String name = ConfigReader.name("name", c.name());
+            optionsText = c.options();
+            transportType = c.transport(); // blank is the default, vhost-user
             Transport known = transports.get(transportType);
             PortOptions options = known == null ? PortOptions.parseAnyTransport(optionsText) : options(known);
-            VlanMode vlan = VlanMode.parse(v.string("vlan", ""));
-            boolean monitor = v.booleanValue("monitor", false);
-            socketSetting = v.string("socket", "");
-            client = v.booleanValue("client", false);
-            definition = new PortDefinition(name, options, vlan, monitor, "");
+            VlanMode vlan = VlanMode.parse(c.vlan());
+            socketSetting = c.socket();
+            client = c.client();
+            definition = new PortDefinition(name, options, vlan, c.monitor(), "");
             active = true;
             attach();
         } catch (IllegalArgumentException | IllegalStateException e) {

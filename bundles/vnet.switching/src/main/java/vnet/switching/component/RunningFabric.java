@@ -2,9 +2,12 @@ package vnet.switching.component;
 
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
+import java.lang.annotation.Annotation;
 import java.nio.file.Path;
 import java.util.Hashtable;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
 
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceRegistration;
@@ -13,20 +16,23 @@ import vnet.linux.LinuxException;
 import vnet.switching.Fabric;
 import vnet.switching.FabricSettings;
 import vnet.switching.PortHost;
+import vnet.switching.RuntimeDir;
 
 /**
- * What the p2p link and switch components share: reading the common options ({@code name}, {@code poll},
- * {@code size}, {@code register.ds}, {@code runtime.dir}), owning the engine, and registering it as a
- * {@link Fabric} and {@link PortHost} service while it runs.
+ * What the p2p link and switch components share: checking the common options ({@code name}, {@code poll},
+ * {@code busy.poll}, {@code size}, {@code register.ds}, {@code runtime.dir}), owning the engine, and registering it
+ * as a {@link Fabric} and {@link PortHost} service while it runs.
  */
 final class RunningFabric<F extends PortHost & AutoCloseable> {
     private static final Logger LOG = System.getLogger(RunningFabric.class.getName());
-    /** Framework property: the default {@code runtime.dir}. */
-    static final String RUNTIME_DIR_PROPERTY = "vnet.runtime.dir";
 
-    /** Makes the engine from the common settings and the kind's own options. */
-    interface Factory<F> {
-        F create(String name, FabricSettings settings, ConfigValues values) throws LinuxException;
+    /** The options both kinds have, taken from either kind's {@code Config}. */
+    record Common(String name, long poll, boolean busyPoll, int size, String[] registerDs, String runtimeDir) {
+    }
+
+    /** Makes the engine from the kind's configuration (its own options) and the common settings. */
+    interface Factory<C, F> {
+        F create(C config, FabricSettings settings) throws LinuxException;
     }
 
     private final String name;
@@ -43,18 +49,20 @@ final class RunningFabric<F extends PortHost & AutoCloseable> {
      * Validates the configuration, makes the engine and registers it. Any invalid value fails with the exact
      * message (also logged), and nothing is left behind.
      */
-    static <F extends PortHost & AutoCloseable> RunningFabric<F> start(BundleContext context, Map<String, ?> properties,
-            String pid, String kind, Factory<F> factory) {
+    static <C extends Annotation, F extends PortHost & AutoCloseable> RunningFabric<F> start(BundleContext context,
+            Map<String, ?> properties, String pid, String kind, Class<C> type, Function<C, Common> common,
+            Factory<C, F> factory) {
         String name = null;
         boolean reserved = false;
         F fabric = null;
         try {
-            ConfigValues v = new ConfigValues(properties);
-            name = v.name("name");
-            FabricSettings settings = settings(context, v);
+            C config = ConfigReader.read(type, properties);
+            Common c = common.apply(config);
+            name = ConfigReader.name("name", c.name());
+            FabricSettings settings = settings(context, c);
             FabricNames.reserve(name, kind);
             reserved = true;
-            fabric = factory.create(name, settings, v);
+            fabric = factory.create(config, settings);
             Hashtable<String, Object> props = new Hashtable<>();
             props.put(Fabric.NAME_PROPERTY, name);
             props.put(Fabric.KIND_PROPERTY, kind);
@@ -77,18 +85,10 @@ final class RunningFabric<F extends PortHost & AutoCloseable> {
         }
     }
 
-    private static FabricSettings settings(BundleContext context, ConfigValues v) {
-        long poll = v.longValue("poll", 0);
-        int size = v.intValue("size", FabricSettings.defaults().maxQueueSize());
-        String dir = v.string("runtime.dir", "");
-        if (dir.isEmpty()) {
-            String fw = context.getProperty(RUNTIME_DIR_PROPERTY);
-            dir = fw == null || fw.isBlank() ? FabricSettings.DEFAULT_RUNTIME_DIR.toString() : fw.trim();
-        }
-        boolean busy = v.booleanValue("busy.poll", false);
-        FabricSettings s = new FabricSettings(poll, size, java.util.Set.of(), Path.of(dir), busy);
-        String[] ds = v.strings("register.ds");
-        return ds.length == 0 ? s : s.withTrustedDataspaces(ds);
+    private static FabricSettings settings(BundleContext context, Common c) {
+        Path runtimeDir = c.runtimeDir().isEmpty() ? RuntimeDir.of(context) : Path.of(c.runtimeDir());
+        FabricSettings s = new FabricSettings(c.poll(), c.size(), Set.of(), runtimeDir, c.busyPoll());
+        return c.registerDs().length == 0 ? s : s.withTrustedDataspaces(c.registerDs());
     }
 
     F fabric() {

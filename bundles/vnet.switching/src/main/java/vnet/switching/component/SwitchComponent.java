@@ -13,6 +13,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 
 import vnet.switching.Fabric;
 import vnet.switching.Switch;
+import vnet.transport.shm.PortSettings;
 
 /**
  * A learning {@link Switch} per {@code vnet.switch} factory configuration, registered as a {@link Fabric} service
@@ -42,7 +43,7 @@ public final class SwitchComponent {
 
         @AttributeDefinition(name = "Maximum queue size", description = "A power of 2 in 1..32768.", min = "1",
                 max = "32768")
-        int size() default 256;
+        int size() default PortSettings.QUEUE_SIZE_DEFAULT;
 
         @AttributeDefinition(name = "Trusted dataspaces", description = "Paths of the only files clients may share as "
                 + "memory; empty: any.", required = false)
@@ -67,10 +68,9 @@ public final class SwitchComponent {
 
     @Activate
     void activate(BundleContext context, Map<String, Object> properties) {
-        running = RunningFabric.start(context, properties, PID, Fabric.KIND_SWITCH, (name, settings, values) -> new Switch(
-                name, settings, values.intValue("max.ports", Switch.DEFAULT_MAX_PORTS),
-                values.intValue("mac.aging", Switch.DEFAULT_MAC_AGING_SECONDS),
-                values.intValue("mac.table.size", Switch.DEFAULT_MAC_TABLE_SIZE)));
+        running = RunningFabric.start(context, properties, PID, Fabric.KIND_SWITCH, Config.class,
+                c -> new RunningFabric.Common(c.name(), c.poll(), c.busy_poll(), c.size(), c.register_ds(), c.runtime_dir()),
+                (c, settings) -> new Switch(c.name(), settings, c.max_ports(), c.mac_aging(), c.mac_table_size()));
     }
 
     @Deactivate

@@ -3,5 +3,5 @@
  * doorbells that carry kicks and calls, and the device snapshot a port hands to the data path.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("0.2.0")
+@org.osgi.annotation.versioning.Version("0.3.0")
 package vnet.transport.shm;

@@ -1,51 +1,22 @@
 package vnet.transport.shm.vhost;
 
-import static vnet.transport.shm.vhost.VhostUserRequest.GET_FEATURES;
-import static vnet.transport.shm.vhost.VhostUserRequest.GET_PROTOCOL_FEATURES;
-import static vnet.transport.shm.vhost.VhostUserRequest.GET_QUEUE_NUM;
 import static vnet.transport.shm.vhost.VhostUserRequest.GET_VRING_BASE;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_FEATURES;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_MEM_TABLE;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_OWNER;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_PROTOCOL_FEATURES;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_VRING_ADDR;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_VRING_BASE;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_VRING_CALL;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_VRING_ENABLE;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_VRING_KICK;
-import static vnet.transport.shm.vhost.VhostUserRequest.SET_VRING_NUM;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
-
-import org.agrona.DirectBuffer;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import vnet.linux.Epoll;
 import vnet.linux.Errno;
-import vnet.linux.EventFd;
-import vnet.linux.Fd;
-import vnet.linux.Files;
 import vnet.linux.LinuxException;
-import vnet.linux.Mapping;
-import vnet.linux.Memfd;
-import vnet.linux.Mman;
 import vnet.linux.UnixSocket;
 import vnet.virtio.net.Features;
 import vnet.virtio.net.FrameBuffer;
 import vnet.virtio.net.NetDriver;
-import vnet.virtio.net.VirtioNetHeader;
-import vnet.virtqueue.DriverQueue;
-import vnet.virtqueue.GuestMemory;
-import vnet.virtqueue.MemoryRegion;
 import vnet.virtqueue.RingLayout;
 
 /**
@@ -84,13 +55,10 @@ public final class VhostUserFrontend implements AutoCloseable {
     public static final long PROTOCOL_FEATURES = (1L << VhostUserProtocol.PROTOCOL_F_MQ)
             | (1L << VhostUserProtocol.PROTOCOL_F_REPLY_ACK);
 
-    private static final int RX = 0;
-    private static final int TX = 1;
-    private static final long TOKEN_CALL = 1;
-    private static final long TOKEN_WAKE = 2;
-    private static final long TOKEN_SOCKET = 3;
-    private static final long PAGE = 4096;
-    private static final byte[] NO_BYTES = new byte[0];
+    /** The receive queue's index. */
+    static final int RX = 0;
+    /** The transmit queue's index. */
+    static final int TX = 1;
 
     /**
      * How a front-end connects and what it asks for. Immutable; start from {@link #defaults()}.
@@ -185,41 +153,23 @@ public final class VhostUserFrontend implements AutoCloseable {
         }
     }
 
-    private final Path socketPath;
-    private final UnixSocket socket;
+
+    // The parts, one concern each: the socket's messages, the set-up sequence (FrontendNegotiation, run once by
+    // start), the shared memory with the driver's rings and buffers, and the data path with its eventfds.
     private final Options options;
-    private final VhostUserMessage message = new VhostUserMessage();
-    private final ReentrantLock rxLock = new ReentrantLock();
-    private final ReentrantLock txLock = new ReentrantLock();
-
-    private long offeredFeatures;
-    private long features;
-    private long protocolFeatures;
-    private int backendQueuePairs = 1;
-    private int headerSize;
-
-    private Fd memoryFd;
-    private Mapping mapping;
-    private long memorySize;
-    private NetDriver driver;
-    private final EventFd[] kick = new EventFd[2];
-    private final EventFd[] call = new EventFd[2];
-    private EventFd wake;
-    private Epoll rxEpoll;
-    private Epoll txEpoll;
-    private final VirtioNetHeader zeroHeader = new VirtioNetHeader();
-    private final UnsafeBuffer heapFrame = new UnsafeBuffer(NO_BYTES);
-
+    private final FrontendChannel channel;
+    private final FrontendNegotiation.Negotiated agreed;
+    private final FrontendMemory memory;
+    private final FrontendDataPath dataPath;
     private final AtomicBoolean closing = new AtomicBoolean();
-    private volatile boolean closed;
-    private volatile String disconnectReason;
-    private volatile long txKicks;
-    private volatile long rxKicks;
 
-    private VhostUserFrontend(Path socketPath, UnixSocket socket, Options options) {
-        this.socketPath = socketPath;
-        this.socket = socket;
+    private VhostUserFrontend(Options options, FrontendChannel channel, FrontendNegotiation.Negotiated agreed,
+            FrontendMemory memory, FrontendDataPath dataPath) {
         this.options = options;
+        this.channel = channel;
+        this.agreed = agreed;
+        this.memory = memory;
+        this.dataPath = dataPath;
     }
 
     /**
@@ -269,265 +219,21 @@ public final class VhostUserFrontend implements AutoCloseable {
         return start(socketPath, s, options);
     }
 
+    /** Runs the set-up sequence on a connected socket; on any failure frees what it made and closes the socket. */
     private static VhostUserFrontend start(Path socketPath, UnixSocket s, Options options) throws IOException {
-        VhostUserFrontend f = new VhostUserFrontend(socketPath, s, options);
+        FrontendChannel channel = new FrontendChannel(socketPath, s);
+        FrontendMemory memory = null;
+        FrontendDataPath dataPath = null;
         try {
-            f.negotiate();
-            return f;
+            FrontendNegotiation.Negotiated agreed = FrontendNegotiation.negotiate(channel, options);
+            memory = FrontendMemory.allocate(options, agreed.features(), agreed.headerSize());
+            dataPath = new FrontendDataPath(socketPath, channel.fd(), memory.driver(), options);
+            FrontendNegotiation.startQueues(channel, options, agreed, memory, dataPath);
+            return new VhostUserFrontend(options, channel, agreed, memory, dataPath);
         } catch (IOException | RuntimeException | Error e) {
-            f.release();
+            release(channel, dataPath, memory);
             throw e;
         }
-    }
-
-    // ---- control plane: negotiation -------------------------------------------------------------------------------
-
-    private void negotiate() throws IOException {
-        socket.setReceiveTimeout(Math.max(1, options.timeout().toMillis()));
-        socket.setSendTimeout(Math.max(1, options.timeout().toMillis()));
-
-        offeredFeatures = requestU64(GET_FEATURES);
-        if ((offeredFeatures & VhostUserProtocol.F_PROTOCOL_FEATURES) != 0) {
-            long offeredProtocol = requestU64(GET_PROTOCOL_FEATURES);
-            protocolFeatures = offeredProtocol & PROTOCOL_FEATURES;
-            sendU64(SET_PROTOCOL_FEATURES, protocolFeatures);
-        }
-        sendNone(SET_OWNER);
-        if (hasProtocolFeature(VhostUserProtocol.PROTOCOL_F_MQ)) {
-            long n = requestU64(GET_QUEUE_NUM);
-            if (n < 1 || n > 0x8000) {
-                throw new VhostUserException("back-end reports " + Long.toUnsignedString(n) + " queue pairs");
-            }
-            backendQueuePairs = (int) n;
-        }
-
-        long missing = options.requiredFeatures() & ~offeredFeatures;
-        if (missing != 0) {
-            throw new VhostUserException("back-end at " + socketPath + " does not offer required features "
-                    + Features.toString(missing) + " (offers " + Features.toString(offeredFeatures) + ")");
-        }
-        long accepted = Features.negotiate(offeredFeatures, options.features() & ~VhostUserProtocol.F_PROTOCOL_FEATURES);
-        if ((accepted & Features.VERSION_1) == 0) {
-            accepted &= ~(Features.RING_PACKED); // a VIRTIO 1.x feature
-        }
-        features = accepted | (offeredFeatures & VhostUserProtocol.F_PROTOCOL_FEATURES);
-        headerSize = VirtioNetHeader.headerSize(features);
-        sendU64(SET_FEATURES, features);
-
-        allocateMemory();
-        sendMemTable();
-        for (int q = RX; q <= TX; q++) {
-            DriverQueue dq = q == RX ? driver.rxQueue() : driver.txQueue();
-            sendVringState(SET_VRING_NUM, q, options.queueSize());
-            sendVringState(SET_VRING_BASE, q, dq.availIndex());
-            sendVringAddr(q, dq.layout());
-            kick[q] = EventFd.create();
-            call[q] = EventFd.create();
-            sendVringFd(SET_VRING_KICK, q, kick[q]);
-            sendVringFd(SET_VRING_CALL, q, call[q]);
-        }
-        wake = EventFd.create();
-        rxEpoll = waitSet(call[RX]);
-        txEpoll = waitSet(call[TX]);
-        // Receive buffers go in before the rings are enabled, so the device finds them at once.
-        driver.postRxBuffers();
-        driver.rxQueue().publish();
-        driver.rxQueue().disableInterrupts();
-        driver.txQueue().disableInterrupts();
-        if ((features & VhostUserProtocol.F_PROTOCOL_FEATURES) != 0) {
-            for (int q = RX; q <= TX; q++) {
-                sendVringState(SET_VRING_ENABLE, q, 1);
-            }
-        }
-        kick[RX].signal();
-        rxKicks++;
-        socket.setReceiveTimeout(0);
-        LOG.log(Level.DEBUG, "vhost-user front-end {0}: running, features {1}, protocol features 0x{2}, {3}-byte header",
-                socketPath, Features.toString(features), Long.toHexString(protocolFeatures), headerSize);
-    }
-
-    /**
-     * Guest memory, from guest physical address 0: receive ring | transmit ring | buffer area (receive buffers, then
-     * transmit buffers), all in one memfd (or the configured file). The rings and buffers are {@link NetDriver}'s.
-     */
-    private void allocateMemory() throws IOException {
-        int n = options.queueSize();
-        boolean packed = (features & Features.RING_PACKED) != 0;
-        boolean mergeable = (features & Features.MRG_RXBUF) != 0;
-        boolean indirect = (features & Features.RING_INDIRECT_DESC) != 0;
-        // Legacy devices without ANY_LAYOUT want the header in a descriptor of its own.
-        boolean splitHeader = (features & (Features.VERSION_1 | Features.ANY_LAYOUT)) == 0;
-        // Big receive buffers (no MRG_RXBUF) go in as a chain of two, through an indirect table when negotiated.
-        int rxSegments = !mergeable && indirect ? 2 : 1;
-        RingLayout rxLayout = packed ? RingLayout.packed(0, n, rxSegments > 1 ? rxSegments : 0)
-                : RingLayout.split(0, n, rxSegments > 1 ? rxSegments : 0);
-        long txBase = align(rxLayout.end(), 64);
-        RingLayout txLayout = packed ? RingLayout.packed(txBase, n) : RingLayout.split(txBase, n);
-        long buffers = align(txLayout.end(), PAGE);
-        int rxBufferSize = options.bufferSize();
-        int txBufferSize = headerSize + options.maxFrameSize();
-        memorySize = align(buffers + NetDriver.bufferAreaSize(n, rxBufferSize, n, txBufferSize), PAGE);
-        if (memorySize > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("guest memory of " + memorySize + " bytes exceeds 2 GiB: use smaller queues or buffers");
-        }
-        if (options.memoryFile() != null) {
-            try (RandomAccessFile f = new RandomAccessFile(options.memoryFile().toFile(), "rw")) {
-                if (f.length() < memorySize) {
-                    f.setLength(memorySize);
-                }
-            }
-            memoryFd = Files.open(options.memoryFile(), Files.O_RDWR);
-        } else {
-            memoryFd = Memfd.create("vnet-vhost-user-frontend", memorySize);
-        }
-        mapping = Mman.mapShared(memoryFd, 0, memorySize);
-        GuestMemory memory = GuestMemory.of(MemoryRegion.ofAddress(0, memorySize, mapping.address(), mapping.address()));
-        memory.fill(0, memorySize, (byte) 0);
-        driver = new NetDriver(DriverQueue.create(memory, rxLayout, features), DriverQueue.create(memory, txLayout, features),
-                features, buffers, rxBufferSize, rxSegments, txBufferSize, splitHeader);
-    }
-
-    private static long align(long value, long alignment) {
-        return (value + alignment - 1) & -alignment;
-    }
-
-    private Epoll waitSet(EventFd callFd) throws LinuxException {
-        Epoll e = Epoll.create(3);
-        e.add(callFd.fd().fd(), Epoll.EPOLLIN, TOKEN_CALL);
-        e.add(wake.fd().fd(), Epoll.EPOLLIN, TOKEN_WAKE);
-        e.add(socket.fd().fd(), Epoll.EPOLLIN | Epoll.EPOLLRDHUP, TOKEN_SOCKET);
-        return e;
-    }
-
-    private boolean hasProtocolFeature(int bit) {
-        return (protocolFeatures & (1L << bit)) != 0;
-    }
-
-    private boolean replyAck() {
-        return hasProtocolFeature(VhostUserProtocol.PROTOCOL_F_REPLY_ACK);
-    }
-
-    private long requestU64(int request) throws IOException {
-        message.beginRequest(request, 0, 0);
-        transmit(request);
-        return receiveU64(request);
-    }
-
-    private void sendNone(int request) throws IOException {
-        message.beginRequest(request, flagsForSet(), 0);
-        transmit(request);
-        awaitAck(request);
-    }
-
-    private void sendU64(int request, long value) throws IOException {
-        // SET_PROTOCOL_FEATURES itself is never acknowledged: REPLY_ACK only holds once it is set.
-        message.beginRequest(request, request == SET_PROTOCOL_FEATURES ? 0 : flagsForSet(), 8);
-        message.putU64(0, value);
-        transmit(request);
-        if (request != SET_PROTOCOL_FEATURES) {
-            awaitAck(request);
-        }
-    }
-
-    private void sendVringState(int request, int index, int num) throws IOException {
-        message.beginRequest(request, flagsForSet(), 8);
-        message.putU32(0, index);
-        message.putU32(4, num);
-        transmit(request);
-        awaitAck(request);
-    }
-
-    private void sendVringAddr(int index, RingLayout layout) throws IOException {
-        long base = mapping.address();
-        message.beginRequest(SET_VRING_ADDR, flagsForSet(), 40);
-        message.putU32(0, index);
-        message.putU32(4, 0);
-        message.putU64(8, base + layout.descTable());
-        message.putU64(16, base + layout.deviceArea());
-        message.putU64(24, base + layout.driverArea());
-        message.putU64(32, 0);
-        transmit(SET_VRING_ADDR);
-        awaitAck(SET_VRING_ADDR);
-    }
-
-    private void sendVringFd(int request, int index, EventFd fd) throws IOException {
-        message.beginRequest(request, flagsForSet(), 8);
-        message.putU64(0, index);
-        transmit(request, fd.fd().fd());
-        awaitAck(request);
-    }
-
-    private void sendMemTable() throws IOException {
-        message.beginRequest(SET_MEM_TABLE, flagsForSet(), 8 + 32);
-        message.putU32(0, 1);
-        message.putU32(4, 0);
-        message.putU64(8, 0);
-        message.putU64(16, memorySize);
-        message.putU64(24, mapping.address());
-        message.putU64(32, 0);
-        transmit(SET_MEM_TABLE, memoryFd.fd());
-        awaitAck(SET_MEM_TABLE);
-    }
-
-    private int flagsForSet() {
-        return replyAck() ? VhostUserProtocol.FLAG_NEED_REPLY : 0;
-    }
-
-    private void transmit(int request, int... fds) throws IOException {
-        ByteBuffer bytes = message.bytes();
-        bytes.clear().limit(message.length());
-        LOG.log(Level.TRACE, "vhost-user front-end {0}: sending {1}", socketPath, VhostUserRequest.nameOf(request));
-        try {
-            socket.sendFully(bytes, fds);
-        } catch (LinuxException e) {
-            throw new VhostUserException("cannot send " + VhostUserRequest.nameOf(request) + " to " + socketPath + ": " + e.getMessage());
-        }
-    }
-
-    private void awaitAck(int request) throws IOException {
-        if ((message.flags() & VhostUserProtocol.FLAG_NEED_REPLY) == 0) {
-            return;
-        }
-        long status = receiveU64(request);
-        if (status != 0) {
-            throw new VhostUserException("back-end at " + socketPath + " refused " + VhostUserRequest.nameOf(request)
-                    + " (status " + status + ")");
-        }
-    }
-
-    /** Receives the reply to {@code request}, a u64. */
-    private long receiveU64(int request) throws IOException {
-        String name = VhostUserRequest.nameOf(request);
-        ByteBuffer bytes = message.bytes();
-        bytes.clear().limit(VhostUserProtocol.HEADER_SIZE);
-        UnixSocket.Received header;
-        try {
-            header = socket.recvExactly(bytes, 0);
-        } catch (LinuxException e) {
-            throw new VhostUserException("no reply to " + name + " from " + socketPath + ": " + e.getMessage());
-        }
-        if (header.eof()) {
-            throw new VhostUserException("back-end at " + socketPath + " closed the connection instead of replying to " + name);
-        }
-        String bad = message.validateHeader();
-        if (bad != null) {
-            throw new VhostUserException("bad reply to " + name + ": " + bad);
-        }
-        if (message.request() != request || (message.flags() & VhostUserProtocol.FLAG_REPLY) == 0) {
-            throw new VhostUserException("expected the reply to " + name + ", got " + VhostUserRequest.nameOf(message.request())
-                    + " with flags 0x" + Integer.toHexString(message.flags()));
-        }
-        int size = message.size();
-        if (size > 0) {
-            bytes.limit(VhostUserProtocol.HEADER_SIZE + size);
-            if (socket.recvExactly(bytes, 0).eof()) {
-                throw new VhostUserException("reply to " + name + " ended before its payload");
-            }
-        }
-        if (size != 8) {
-            throw new VhostUserException("reply to " + name + " has " + size + " payload bytes, expected 8");
-        }
-        return message.u64(0);
     }
 
     // ---- data path --------------------------------------------------------------------------------------------------
@@ -542,12 +248,7 @@ public final class VhostUserFrontend implements AutoCloseable {
      * @throws IllegalArgumentException if the frame is longer than {@link Options#maxFrameSize()}
      */
     public boolean send(FrameBuffer frame) throws IOException {
-        txLock.lock();
-        try {
-            return sendLocked(frame.header(), frame.buffer(), 0, frame.length());
-        } finally {
-            txLock.unlock();
-        }
+        return dataPath.send(frame);
     }
 
     /**
@@ -555,49 +256,7 @@ public final class VhostUserFrontend implements AutoCloseable {
      * otherwise as {@link #send(FrameBuffer)}.
      */
     public boolean send(byte[] frame, int offset, int length) throws IOException {
-        Objects.checkFromIndexSize(offset, length, frame.length);
-        txLock.lock();
-        try {
-            heapFrame.wrap(frame);
-            return sendLocked(zeroHeader, heapFrame, offset, length);
-        } finally {
-            heapFrame.wrap(NO_BYTES); // do not keep the caller's array reachable
-            txLock.unlock();
-        }
-    }
-
-    private boolean sendLocked(VirtioNetHeader header, DirectBuffer src, int offset, int length) throws IOException {
-        checkOpen();
-        if (length > options.maxFrameSize()) {
-            throw new IllegalArgumentException("a frame of " + length + " bytes exceeds the largest frame, "
-                    + options.maxFrameSize() + " bytes");
-        }
-        DriverQueue tx = driver.txQueue();
-        long deadline = 0;
-        boolean waited = false;
-        while (!driver.send(header, src, offset, length)) {
-            checkQueue(tx, "transmit");
-            if (!waited) {
-                deadline = System.nanoTime() + options.sendTimeout().toNanos();
-                waited = true;
-            }
-            if (tx.enableInterrupts()) {
-                tx.disableInterrupts();
-                continue; // completions arrived meanwhile
-            }
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                tx.disableInterrupts();
-                return false;
-            }
-            await(txEpoll, call[TX], left);
-            tx.disableInterrupts();
-        }
-        if (driver.kickTx()) {
-            kick[TX].signal();
-            txKicks++;
-        }
-        return true;
+        return dataPath.send(frame, offset, length);
     }
 
     /**
@@ -609,149 +268,79 @@ public final class VhostUserFrontend implements AutoCloseable {
      * @throws IOException if the back-end disconnected or this front-end is closed
      */
     public boolean receive(FrameBuffer into, Duration timeout) throws IOException {
-        rxLock.lock();
-        try {
-            checkOpen();
-            DriverQueue rx = driver.rxQueue();
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                int length = driver.receive(into);
-                if (length != NetDriver.NONE) {
-                    refillReceiveQueue();
-                    if (length >= 0) {
-                        return true;
-                    }
-                    continue; // dropped one; look for the next
-                }
-                checkQueue(rx, "receive");
-                if (rx.enableInterrupts()) {
-                    rx.disableInterrupts();
-                    continue;
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    rx.disableInterrupts();
-                    return false;
-                }
-                await(rxEpoll, call[RX], left);
-                rx.disableInterrupts();
-            }
-        } finally {
-            rxLock.unlock();
-        }
+        return dataPath.receive(into, timeout);
     }
 
-    /** Posts every free receive buffer and kicks if the device asks. Under rxLock (or during setup). */
-    private void refillReceiveQueue() throws LinuxException {
-        driver.postRxBuffers();
-        if (driver.kickRx()) {
-            kick[RX].signal();
-            rxKicks++;
-        }
-    }
-
-    private static void checkQueue(DriverQueue q, String which) throws IOException {
-        if (q.isBroken()) {
-            throw new IOException(which + " queue broken by the device: " + q.brokenReason());
-        }
-    }
-
-    /** Sleeps on {@code epoll} until the call rings, {@link #close()} wakes us, or the back-end hangs up. */
-    private void await(Epoll epoll, EventFd callFd, long nanos) throws IOException {
-        int ms = (int) Math.min(Integer.MAX_VALUE, Math.max(1, (nanos + 999_999) / 1_000_000));
-        int n = epoll.epollWait(ms);
-        for (int i = 0; i < n; i++) {
-            if (epoll.token(i) == TOKEN_SOCKET) {
-                disconnectReason = "back-end at " + socketPath + " closed the connection";
-            }
-        }
-        callFd.drain();
-        checkOpen();
-    }
-
-    private void checkOpen() throws IOException {
-        if (closed) {
-            throw new IOException("vhost-user front-end " + socketPath + " is closed");
-        }
-        String reason = disconnectReason;
-        if (reason != null) {
-            throw new IOException(reason);
-        }
-    }
-
-    // ---- state --------------------------------------------------------------------------------------------------
+    // ---- state and stats ------------------------------------------------------------------------------------------
 
     /** The socket path of the back-end. */
     public Path socketPath() {
-        return socketPath;
+        return channel.socketPath();
     }
 
     /** The virtio features the back-end offered (GET_FEATURES). */
     public long offeredFeatures() {
-        return offeredFeatures;
+        return agreed.offeredFeatures();
     }
 
     /** The negotiated virtio features (SET_FEATURES), including VHOST_USER_F_PROTOCOL_FEATURES when offered. */
     public long features() {
-        return features;
+        return agreed.features();
     }
 
     /** The negotiated vhost-user protocol features. */
     public long protocolFeatures() {
-        return protocolFeatures;
+        return agreed.protocolFeatures();
     }
 
     /** Queue pairs the back-end supports (GET_QUEUE_NUM; 1 without the MQ protocol feature). This front-end uses one. */
     public int backendQueuePairs() {
-        return backendQueuePairs;
+        return agreed.backendQueuePairs();
     }
 
     /** The virtio_net_hdr size in use: 10 (legacy) or 12 bytes. */
     public int headerSize() {
-        return headerSize;
+        return agreed.headerSize();
     }
 
     /** Whether the rings are packed. */
     public boolean isPacked() {
-        return (features & Features.RING_PACKED) != 0;
+        return (agreed.features() & Features.RING_PACKED) != 0;
     }
 
     /** Size of the shared guest memory in bytes. */
     public long memorySize() {
-        return memorySize;
+        return memory.size();
     }
 
     /** Frames queued by {@link #send} (read from another thread, a recent value). */
     public long framesSent() {
-        NetDriver d = driver;
-        return d == null ? 0 : d.txFrames();
+        return memory.driver().txFrames();
     }
 
     /** Frames returned by {@link #receive} (read from another thread, a recent value). */
     public long framesReceived() {
-        NetDriver d = driver;
-        return d == null ? 0 : d.rxFrames();
+        return memory.driver().rxFrames();
     }
 
     /** Kicks of the transmit queue (fewer than frames sent when the device suppresses them). */
     public long txKicks() {
-        return txKicks;
+        return dataPath.txKicks();
     }
 
     /** Kicks of the receive queue (after refilling, when the device asked). */
     public long rxKicks() {
-        return rxKicks;
+        return dataPath.rxKicks();
     }
 
     /** Received frames dropped: larger than the caller's buffer, or malformed by the device. */
     public long rxDropped() {
-        NetDriver d = driver;
-        return d == null ? 0 : d.rxErrors();
+        return memory.driver().rxErrors();
     }
 
     /** Whether the front-end is open and the back-end has not been seen to disconnect. */
     public boolean isConnected() {
-        return !closed && disconnectReason == null;
+        return dataPath.isConnected();
     }
 
     /**
@@ -763,68 +352,33 @@ public final class VhostUserFrontend implements AutoCloseable {
         if (!closing.compareAndSet(false, true)) {
             return;
         }
-        closed = true;
-        if (wake != null) {
-            try {
-                wake.signal();
-            } catch (LinuxException e) {
-                // the waiters also time out
-            }
-        }
-        rxLock.lock();
-        txLock.lock();
+        dataPath.wake();
+        dataPath.lockAll();
         try {
-            if (disconnectReason == null && driver != null) {
+            if (!dataPath.disconnected()) {
                 try {
-                    socket.setReceiveTimeout(Math.min(2000, Math.max(1, options.timeout().toMillis())));
+                    channel.setReceiveTimeout(Math.min(2000, Math.max(1, options.timeout().toMillis())));
                     for (int q = RX; q <= TX; q++) {
-                        message.beginRequest(GET_VRING_BASE, 0, 8);
-                        message.putU32(0, q);
-                        message.putU32(4, 0);
-                        transmit(GET_VRING_BASE);
-                        receiveVringState(GET_VRING_BASE);
+                        channel.requestVringState(GET_VRING_BASE, q);
                     }
                 } catch (IOException e) {
-                    LOG.log(Level.DEBUG, "vhost-user front-end {0}: stopping the rings: {1}", socketPath, e.getMessage());
+                    LOG.log(Level.DEBUG, "vhost-user front-end {0}: stopping the rings: {1}", socketPath(), e.getMessage());
                 }
             }
-            release();
+            release(channel, dataPath, memory);
         } finally {
-            txLock.unlock();
-            rxLock.unlock();
+            dataPath.unlockAll();
         }
     }
 
-    private void receiveVringState(int request) throws IOException {
-        ByteBuffer bytes = message.bytes();
-        bytes.clear().limit(VhostUserProtocol.HEADER_SIZE);
-        if (socket.recvExactly(bytes, 0).eof()) {
-            throw new VhostUserException("back-end closed the connection");
-        }
-        if (message.validateHeader() != null || message.request() != request || message.size() != 8) {
-            throw new VhostUserException("bad reply to " + VhostUserRequest.nameOf(request));
-        }
-        bytes.limit(VhostUserProtocol.HEADER_SIZE + 8);
-        socket.recvExactly(bytes, 0);
+    /** Closes the socket, then the eventfds and epoll sets, then the memory; null parts were never made. */
+    private static void release(FrontendChannel channel, FrontendDataPath dataPath, FrontendMemory memory) {
+        channel.close();
+        closeQuietly(dataPath);
+        closeQuietly(memory);
     }
 
-    private void release() {
-        closed = true;
-        socket.close();
-        closeQuietly(rxEpoll);
-        closeQuietly(txEpoll);
-        for (int q = RX; q <= TX; q++) {
-            closeQuietly(kick[q]);
-            closeQuietly(call[q]);
-        }
-        closeQuietly(wake);
-        if (mapping != null) {
-            mapping.close();
-        }
-        closeQuietly(memoryFd);
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
+    static void closeQuietly(AutoCloseable c) {
         if (c != null) {
             try {
                 c.close();
@@ -845,9 +399,10 @@ public final class VhostUserFrontend implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "VhostUserFrontend[" + socketPath + (isPacked() ? ", packed" : ", split") + ", header " + headerSize
-                + ", sent " + framesSent() + ", received " + framesReceived() + ", tx kicks " + txKicks + ", rx kicks "
-                + rxKicks + (driver == null ? "" : ", free tx buffers " + driver.txFree() + ", rx " + driver.rxQueue()
-                + ", tx " + driver.txQueue()) + (isConnected() ? "" : ", closed") + "]";
+        NetDriver driver = memory.driver();
+        return "VhostUserFrontend[" + socketPath() + (isPacked() ? ", packed" : ", split") + ", header " + headerSize()
+                + ", sent " + framesSent() + ", received " + framesReceived() + ", tx kicks " + txKicks() + ", rx kicks "
+                + rxKicks() + ", free tx buffers " + driver.txFree() + ", rx " + driver.rxQueue() + ", tx "
+                + driver.txQueue() + (isConnected() ? "" : ", closed") + "]";
     }
 }
