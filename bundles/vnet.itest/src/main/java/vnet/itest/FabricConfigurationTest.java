@@ -89,6 +89,14 @@ class FabricConfigurationTest {
         return c;
     }
 
+    /**
+     * Waits until {@code ports} of {@code f} forward: a front-end's last set-up message may still be on its way when
+     * its connect returns, and a frame sent before its port forwards may be dropped.
+     */
+    private static void awaitForwarding(Fabric f, String... ports) {
+        awaitTrue(() -> Stream.of(ports).allMatch(p -> f.port(p).running()), String.join(", ", ports) + " forwarding");
+    }
+
     private Path socket(String link, String port) {
         return dir.resolve(link).resolve(port + ".sock");
     }
@@ -124,6 +132,7 @@ class FabricConfigurationTest {
         Client c = client("c", socket("s1", "c"));
         Client d = client("d", socket("s1", "d"));
         Client e = client("e", socket("s1", "e"));
+        awaitForwarding(s1, "a", "b", "c", "d", "e");
         broadcast(a, 1, 1, b, c, d, e);
         broadcast(d, 4, 2, a, b, c, e);
         byte[] toA = Frames.frame(mac(1), mac(2), 3);
@@ -155,6 +164,7 @@ class FabricConfigurationTest {
         awaitTrue(() -> portNames(s1).equals(List.of("a", "c", "d", "e")), "a and c back");
         Client a2 = client("a2", socket("s1", "a"));
         Client c2 = client("c2", socket("s1", "c"));
+        awaitForwarding(s1, "a", "c");
         broadcast(a2, 1, 8, c2, d, e);
         broadcast(e, 5, 9, a2, c2, d);
         byte[] toC = Frames.frame(mac(3), mac(4), 10);
@@ -189,6 +199,7 @@ class FabricConfigurationTest {
         awaitTrue(() -> portNames(l1).equals(List.of("x", "y")), "x and y on l1");
         Client x = client("x", socket("l1", "x"));
         Client y = client("y", socket("l1", "y"));
+        awaitForwarding(l1, "x", "y");
         for (int i = 0; i < 20; i++) {
             byte[] f = Frames.frame(mac(2), mac(1), i);
             x.send(f);
@@ -231,6 +242,7 @@ class FabricConfigurationTest {
         awaitTrue(() -> portNames(s2).equals(List.of("p", "q")), "p and q");
         Client p = client("p", socket("s2", "p"));
         Client q = client("q", socket("s2", "q"));
+        awaitForwarding(s2, "p", "q");
         broadcast(p, 1, 1, q);
 
         String key = setting.substring(0, setting.indexOf('='));
@@ -259,6 +271,9 @@ class FabricConfigurationTest {
         "max.ports       | 0      | max.ports=0 is out of range 1..4096",
         "mac.aging       | 0      | mac.aging=0 is out of range 1..2147483647",
         "mac.table.size  | 0      | mac.table.size=0 is out of range 1..1048576",
+        "workers         | 0      | workers=0 is out of range 1..16",
+        "workers         | many   | workers=many is not a number",
+        "cpus            | 1,x    | cpus=1,x is not a CPU list (e.g. 0-3,6)",
         "register.ds     | /nonexistent/ds | register.ds: cannot use \"/nonexistent/ds\": no such file",
         "name            | a/b    | name=a/b is not a valid name (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)",
     })
@@ -324,6 +339,7 @@ class FabricConfigurationTest {
         Client c = client("c20", socket("v", "c20"));
         Client t = client("t", socket("v", "t"));
         Client mon = client("mon", socket("v", "mon"));
+        awaitForwarding(v, "a10", "b10", "c20", "t", "mon");
         Path pcap = dir.resolve("a10.pcap");
         v.startCapture("a10", pcap);
         byte[] f = Frames.frame(Frames.BROADCAST, mac(1), 1);
@@ -357,6 +373,15 @@ class FabricConfigurationTest {
         Set<String> swIds = Stream.of(sw.getAttributeDefinitions(ObjectClassDefinition.ALL)).map(a -> a.getID())
                 .collect(Collectors.toSet());
         assertEquals(Set.of("name", "poll", "busy.poll", "size", "register.ds", "runtime.dir", "max.ports",
-                "mac.aging", "mac.table.size"), swIds);
+                "mac.aging", "mac.table.size", "workers", "cpus"), swIds);
+    }
+
+    @Test
+    void aSwitchFromConfigurationRunsOnItsWorkers() throws Exception {
+        create("vnet.switch", "name", "w3", "runtime.dir", dir.toString(), "workers", "3");
+        Fabric f = awaitFabric("w3");
+        assertEquals(3, f.workers());
+        create("vnet.p2p", "name", "w2", "runtime.dir", dir.toString(), "workers", 2);
+        assertEquals(2, awaitFabric("w2").workers());
     }
 }

@@ -105,6 +105,9 @@ class SoakTest {
         awaitTrue(() -> portNames(awaitFabric("soak")).containsAll(List.of("x", "y")), "x and y up");
         try (Client x = Client.connect("x", dir.resolve("soak").resolve("x.sock"));
                 Client y = Client.connect("y", dir.resolve("soak").resolve("y.sock"))) {
+            // A frame sent before its ports forward (the last set-up message may still be on its way) may be dropped.
+            awaitTrue(() -> awaitFabric("soak").port("x").running() && awaitFabric("soak").port("y").running(),
+                    "x and y forwarding");
             for (int k = 0; k < n; k++) {
                 byte[] toY = Frames.frame(Frames.BROADCAST, 0x02_00_00_00_00_10L, k);
                 x.send(toY);

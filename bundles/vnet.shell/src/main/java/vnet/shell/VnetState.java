@@ -272,7 +272,8 @@ public final class VnetState {
 
     static String describe(Fabric f) {
         return kindName(f.kind()) + " " + f.name() + "  " + (f.busyPoll() ? "busy poll"
-                : f.pollMicros() > 0 ? "poll " + f.pollMicros() + " us" : "notifications") + ", queue size " + f.maxQueueSize() + ", " + f.ports().size() + " port"
+                : f.pollMicros() > 0 ? "poll " + f.pollMicros() + " us" : "notifications") + ", queue size " + f.maxQueueSize() + (f.workers() > 1 ? ", " + f.workers() + " workers" : "") + ", "
+                + f.ports().size() + " port"
                 + (f.ports().size() == 1 ? "" : "s");
     }
 

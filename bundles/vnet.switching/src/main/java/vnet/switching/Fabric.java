@@ -34,6 +34,11 @@ public interface Fabric {
     /** Largest virtqueue size a port accepts (L4Re {@code --size}). */
     int maxQueueSize();
 
+    /** Data-path threads moving the frames (configuration {@code workers}). */
+    default int workers() {
+        return 1;
+    }
+
     /** The ports, in the order they were added. */
     List<FabricPort> ports();
 

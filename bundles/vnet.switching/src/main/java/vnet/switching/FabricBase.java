@@ -118,8 +118,8 @@ abstract class FabricBase implements PortHost, AutoCloseable {
         return workers[i];
     }
 
-    /** Worker threads running. */
-    final int workers() {
+    @Override
+    public final int workers() {
         return workers.length;
     }
 
@@ -296,9 +296,11 @@ abstract class FabricBase implements PortHost, AutoCloseable {
         return view(state(portName));
     }
 
-    private static FabricPort view(PortState s) {
+    private FabricPort view(PortState s) {
         PortDefinition d = s.definition;
-        return new FabricPort(d.name(), d.options(), d.vlan(), d.monitor(), d.endpoint(), s.port.device() != null,
+        DeviceSnapshot device = s.port.device();
+        boolean forwarding = workers[s.txWorker].uses(s.slot, device) && workers[s.rxWorker].uses(s.slot, device);
+        return new FabricPort(d.name(), d.options(), d.vlan(), d.monitor(), d.endpoint(), forwarding,
                 s.capture != null, s.stats());
     }
 

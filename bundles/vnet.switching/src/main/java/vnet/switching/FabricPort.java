@@ -8,7 +8,8 @@ package vnet.switching;
  * @param vlan      its VLAN mode (switch ports; {@link VlanMode#DEFAULT} on p2p links)
  * @param monitor   whether it receives a copy of all traffic and may not transmit
  * @param endpoint  how its client reaches it, e.g. {@code vhost-user server /tmp/vnet/s/a.sock}
- * @param running   whether a driver runs its device now
+ * @param running   whether a driver runs its device and the data path forwards with it: a frame sent from now
+ *                  on is taken
  * @param capturing whether a pcap capture of its traffic is being written
  * @param stats     its counters
  */

@@ -78,6 +78,9 @@ final class ForwardingWorker implements Agent, DataPath {
     private final boolean[] drainsTx;
     private final DeviceSnapshot[] devices;
     private final DeviceSnapshot[] epollDevices;
+    /** Per slot: the device the last round used, for the control plane (written on change only), and its mirror. */
+    private final java.util.concurrent.atomic.AtomicReferenceArray<DeviceSnapshot> seen;
+    private final DeviceSnapshot[] lastSeen;
     /** Per slot: the snapshot whose memory faulted; skipped until the port publishes another. */
     private final DeviceSnapshot[] faulted;
     private long faults;
@@ -120,6 +123,8 @@ final class ForwardingWorker implements Agent, DataPath {
         this.drainsTx = new boolean[slots];
         this.devices = new DeviceSnapshot[slots];
         this.epollDevices = new DeviceSnapshot[slots];
+        this.seen = new java.util.concurrent.atomic.AtomicReferenceArray<>(slots);
+        this.lastSeen = new DeviceSnapshot[slots];
         this.faulted = new DeviceSnapshot[slots];
         this.forwarder = forwarder;
         this.pollIntervalNanos = TimeUnit.MICROSECONDS.toNanos(pollIntervalMicros);
@@ -166,6 +171,14 @@ final class ForwardingWorker implements Agent, DataPath {
 
     /** Busy-poll rounds per clock reading. */
     static final int CLOCK_ROUNDS = 16;
+
+    /**
+     * Whether a round has used {@code device} in {@code slot}: a frame taken from now on sees it (one taken by a
+     * round that began before it was published does not).
+     */
+    boolean uses(int slot, DeviceSnapshot device) {
+        return device != null && seen.get(slot) == device;
+    }
 
     /** The data path this thread runs. */
     Forwarder forwarder() {
@@ -315,6 +328,10 @@ final class ForwardingWorker implements Agent, DataPath {
             }
             devices[i] = d;
             changed |= d != epollDevices[i];
+            if (d != lastSeen[i]) {
+                lastSeen[i] = d;
+                seen.set(i, d);
+            }
         }
         for (int i = n; i < epollDevices.length && !changed; i++) {
             changed = epollDevices[i] != null;

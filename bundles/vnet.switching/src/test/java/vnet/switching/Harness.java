@@ -40,20 +40,11 @@ final class Harness implements AutoCloseable {
         fabric.attach(def, port);
         Client c = Client.connect(def.name(), port.socketPath(), options);
         owned.push(c);
-        // The front-end's last set-up message may still be on its way when connect returns (no REPLY_ACK).
+        // The front-end's last set-up message may still be on its way when connect returns (no REPLY_ACK), and a
+        // worker round that began before the device was published does not see it: wait until the port forwards.
         long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-        while (port.device() == null && System.nanoTime() < end) {
+        while (!fabric.port(def.name()).running() && System.nanoTime() < end) {
             pause();
-        }
-        // A round that began before the device was published does not see it: a frame that round takes for this
-        // port would be dropped. Wait until a round has begun since (woken, for a worker asleep in epoll).
-        for (int i = 0; i < fabric.workers(); i++) {
-            ForwardingWorker w = fabric.worker(i);
-            long seen = w.rounds() + 2;
-            while (w.rounds() < seen && System.nanoTime() < end) {
-                w.wake();
-                pause();
-            }
         }
         return c;
     }

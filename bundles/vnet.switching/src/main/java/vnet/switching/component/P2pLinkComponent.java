@@ -49,6 +49,14 @@ public final class P2pLinkComponent {
                 + "memory (L4Re --register-ds); empty: any.", required = false)
         String[] register_ds() default {};
 
+        @AttributeDefinition(name = "Workers", description = "Data-path threads: 1, or 2 for one per direction.", min = "1",
+                max = "2", required = false)
+        int workers() default 1;
+
+        @AttributeDefinition(name = "CPUs", description = "Pin worker i to the i-th CPU of this list (e.g. 2,3 or 2-5); "
+                + "empty: not pinned.", required = false)
+        String cpus() default "";
+
         @AttributeDefinition(name = "Runtime folder", description = "Sockets go to <runtime.dir>/<name>/. Default: the "
                 + "framework property vnet.runtime.dir, else /tmp/vnet.", required = false)
         String runtime_dir() default "";
@@ -59,7 +67,8 @@ public final class P2pLinkComponent {
     @Activate
     void activate(BundleContext context, Map<String, Object> properties) {
         running = RunningFabric.start(context, properties, PID, Fabric.KIND_P2P, Config.class,
-                c -> new RunningFabric.Common(c.name(), c.poll(), c.busy_poll(), c.size(), c.register_ds(), c.runtime_dir()),
+                c -> new RunningFabric.Common(c.name(), c.poll(), c.busy_poll(), c.size(), c.register_ds(), c.runtime_dir(),
+                        c.workers(), c.cpus()),
                 (c, settings) -> new P2pLink(c.name(), settings));
     }
 

@@ -20,14 +20,15 @@ import vnet.switching.RuntimeDir;
 
 /**
  * What the p2p link and switch components share: checking the common options ({@code name}, {@code poll},
- * {@code busy.poll}, {@code size}, {@code register.ds}, {@code runtime.dir}), owning the engine, and registering it
+ * {@code busy.poll}, {@code size}, {@code register.ds}, {@code runtime.dir}, {@code workers}, {@code cpus}), owning the engine, and registering it
  * as a {@link Fabric} and {@link PortHost} service while it runs.
  */
 final class RunningFabric<F extends PortHost & AutoCloseable> {
     private static final Logger LOG = System.getLogger(RunningFabric.class.getName());
 
     /** The options both kinds have, taken from either kind's {@code Config}. */
-    record Common(String name, long poll, boolean busyPoll, int size, String[] registerDs, String runtimeDir) {
+    record Common(String name, long poll, boolean busyPoll, int size, String[] registerDs, String runtimeDir,
+            int workers, String cpus) {
     }
 
     /** Makes the engine from the kind's configuration (its own options) and the common settings. */
@@ -68,9 +69,10 @@ final class RunningFabric<F extends PortHost & AutoCloseable> {
             props.put(Fabric.KIND_PROPERTY, kind);
             ServiceRegistration<?> reg = context.registerService(
                     new String[] {Fabric.class.getName(), PortHost.class.getName()}, fabric, props);
-            LOG.log(Level.INFO, "vnet {0} {1}: running ({2}, size {3}, sockets under {4})", kind, name,
-                    settings.busyPoll() ? "busy poll" : "poll " + settings.pollMicros() + " us",
-                    settings.maxQueueSize(), fabric.runtimeDir());
+            LOG.log(Level.INFO, "vnet {0} {1}: running ({2}, size {3}, {4} worker(s){5}, sockets under {6})", kind,
+                    name, settings.busyPoll() ? "busy poll" : "poll " + settings.pollMicros() + " us",
+                    settings.maxQueueSize(), settings.workers(),
+                    settings.cpus().isEmpty() ? "" : " on CPUs " + settings.cpus(), fabric.runtimeDir());
             return new RunningFabric<>(name, fabric, reg);
         } catch (IllegalArgumentException | LinuxException | IllegalStateException e) {
             if (fabric != null) {
@@ -87,7 +89,8 @@ final class RunningFabric<F extends PortHost & AutoCloseable> {
 
     private static FabricSettings settings(BundleContext context, Common c) {
         Path runtimeDir = c.runtimeDir().isEmpty() ? RuntimeDir.of(context) : Path.of(c.runtimeDir());
-        FabricSettings s = new FabricSettings(c.poll(), c.size(), Set.of(), runtimeDir, c.busyPoll());
+        FabricSettings s = new FabricSettings(c.poll(), c.size(), Set.of(), runtimeDir, c.busyPoll(), c.workers(),
+                FabricSettings.parseCpus(c.cpus()));
         return c.registerDs().length == 0 ? s : s.withTrustedDataspaces(c.registerDs());
     }
 

@@ -49,6 +49,14 @@ public final class SwitchComponent {
                 + "memory; empty: any.", required = false)
         String[] register_ds() default {};
 
+        @AttributeDefinition(name = "Workers", description = "Data-path threads (1..16): the switch spreads its ports over them.", min = "1",
+                max = "16", required = false)
+        int workers() default 1;
+
+        @AttributeDefinition(name = "CPUs", description = "Pin worker i to the i-th CPU of this list (e.g. 2,3 or 2-5); "
+                + "empty: not pinned.", required = false)
+        String cpus() default "";
+
         @AttributeDefinition(name = "Runtime folder", description = "Sockets go to <runtime.dir>/<name>/. Default: the "
                 + "framework property vnet.runtime.dir, else /tmp/vnet.", required = false)
         String runtime_dir() default "";
@@ -69,7 +77,8 @@ public final class SwitchComponent {
     @Activate
     void activate(BundleContext context, Map<String, Object> properties) {
         running = RunningFabric.start(context, properties, PID, Fabric.KIND_SWITCH, Config.class,
-                c -> new RunningFabric.Common(c.name(), c.poll(), c.busy_poll(), c.size(), c.register_ds(), c.runtime_dir()),
+                c -> new RunningFabric.Common(c.name(), c.poll(), c.busy_poll(), c.size(), c.register_ds(), c.runtime_dir(),
+                        c.workers(), c.cpus()),
                 (c, settings) -> new Switch(c.name(), settings, c.max_ports(), c.mac_aging(), c.mac_table_size()));
     }
 
