@@ -7,9 +7,14 @@ import static vnet.shell.VnetState.out;
 import java.io.IOException;
 import java.io.PrintStream;
 
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 
 import org.apache.felix.service.command.Descriptor;
 import org.osgi.service.component.annotations.Component;
@@ -24,26 +29,39 @@ import vnet.switching.PortStats;
  * guest, the peer) transmitted into vnet, {@code rx} what vnet delivered into its receive queue. Drops are split by
  * side: {@code tx-drops} are frames from this client that vnet dropped (VLAN, spoofed source, monitor port, no
  * peer), {@code rx-drops} frames for it that could not be delivered (no RX buffer, too big, offload, broken queue).
+ * {@code --reset} makes what this command shows start from 0 again, with a baseline ({@link Baselines}): the
+ * counters behind {@code /metrics} and JMX keep running.
  */
-@Component(service = StatsCommand.class, property = {"osgi.command.scope=vnet", "osgi.command.function=stats"})
+// Immediate: a delayed component is disposed whenever Gogo ungets it after a command, and --reset's baselines with it.
+@Component(service = StatsCommand.class, immediate = true,
+        property = {"osgi.command.scope=vnet", "osgi.command.function=stats"})
 public final class StatsCommand {
     static final Usage USAGE = new Usage("vnet:stats", "show port counters: frames and bytes each way, drops by side"
-            + " and reason", List.of("vnet:stats [<link> [<port>]] [--json] [--watch [--interval <s>] [--count <n>]]"),
-            List.of(flag(null, "--json", "one JSON object with every counter"),
+            + " and reason", List.of("vnet:stats [<link> [<port>]] [--json] [--watch [--interval <s>] [--count <n>]]",
+                    "vnet:stats --reset [<link> [<port>]] [--json]"),
+            List.of(flag(null, "--json", "one JSON object with every counter, and since when (\"since\")"),
                     flag("-w", "--watch", "rates (frames/s, Mbit/s, drops/s per port) every interval, until a key"
                             + " (Enter) or --count"),
                     option(null, "--interval", "s", "--watch: seconds between samples, 1..3600", "1"),
-                    option(null, "--count", "n", "--watch: samples to print", "until a key")),
+                    option(null, "--count", "n", "--watch: samples to print", "until a key"),
+                    flag(null, "--reset", "from now on show the ports' counters from 0 (all ports, a link's or one);"
+                            + " a baseline in the shell: /metrics, JMX and vnet:queues keep their running totals")),
             List.of("tx = what the port's client (guest, peer) transmitted into vnet; rx = what vnet delivered to it",
                     "tx-drops: from the client, dropped (vlan, spoofed, monitor, no-peer, mac-limit, flood-limit, mtu);"
-                            + " rx-drops: for the client, not deliverable (no-rx-buffer, too-big, offload, queue-error)"));
+                            + " rx-drops: for the client, not deliverable (no-rx-buffer, too-big, offload, queue-error)",
+                    "--reset holds for this vnet (every console and vnetctl) until the shell bundle restarts, and ends"
+                            + " when the port or link is re-created; \"since\" is null for counters since the port came up"));
+
+    /** The baselines of --reset: one set for every console, as this immediate component is one instance. */
+    private final Baselines baselines = new Baselines(Clock.systemUTC());
 
     @Reference
     private VnetState vnet;
 
-    @Descriptor("show port counters: frames and bytes each way, drops by side; --watch for rates, --json\n"
-            + "   vnet:stats [<link> [<port>]] [--json] [--watch [--interval s] [--count n]]")
-    public void stats(@Descriptor("link or switch, and port (optional); --json, --watch") String... args)
+    @Descriptor("show port counters: frames and bytes each way, drops by side; --watch for rates, --json, --reset\n"
+            + "   vnet:stats [<link> [<port>]] [--json] [--watch [--interval s] [--count n]]\n"
+            + "   vnet:stats --reset [<link> [<port>]] [--json]")
+    public void stats(@Descriptor("link or switch, and port (optional); --json, --watch, --reset") String... args)
             throws InterruptedException {
         Usage.Parsed a = USAGE.parse(out(), args);
         if (a == null) {
@@ -56,6 +74,11 @@ public final class StatsCommand {
         if (port != null) {
             which.get(0).port(port); // the fabric's "no port" error
         }
+        if (a.has("--reset")) {
+            a.refuse("does not go with --reset", "--watch", "--interval", "--count");
+            reset(which, link, port, a.has("--json"));
+            return;
+        }
         if (a.has("--json") && a.has("--watch")) {
             throw a.valueError("--json and --watch do not go together");
         }
@@ -64,7 +87,7 @@ public final class StatsCommand {
             return;
         }
         a.refuse("applies to --watch", "--interval", "--count");
-        Map<String, PortStats> now = sample(which, port);
+        Map<String, Baselines.View> now = shown(which, link, port);
         PrintStream out = out();
         if (a.has("--json")) {
             out.println(json(now));
@@ -72,9 +95,13 @@ public final class StatsCommand {
         }
         out.printf("%-12s %-12s %12s %14s %12s %14s %9s %9s%n", "link", "port", "tx-frames", "tx-bytes", "rx-frames",
                 "rx-bytes", "tx-drops", "rx-drops");
-        for (Map.Entry<String, PortStats> e : now.entrySet()) {
+        Map<Instant, List<String>> since = new TreeMap<>();
+        for (Map.Entry<String, Baselines.View> e : now.entrySet()) {
             String[] lp = e.getKey().split("/", 2);
-            PortStats s = e.getValue();
+            PortStats s = e.getValue().stats();
+            if (e.getValue().since() != null) {
+                since.computeIfAbsent(e.getValue().since(), t -> new ArrayList<>()).add(e.getKey());
+            }
             out.printf("%-12s %-12s %12d %14d %12d %14d %9d %9d%n", lp[0], lp[1], s.txFrames(), s.txBytes(),
                     s.rxFrames(), s.rxBytes(), txDrops(s), rxDrops(s));
             if (port != null) {
@@ -84,6 +111,61 @@ public final class StatsCommand {
                         s.dropsMtu(), s.dropsNoRxBuffer(), s.dropsTooBig(), s.dropsOffload(), s.dropsQueueError());
             }
         }
+        for (Map.Entry<Instant, List<String>> e : since.entrySet()) {
+            out.println("since vnet:stats --reset at " + e.getKey() + ": " + String.join(", ", e.getValue()));
+        }
+    }
+
+    /** --reset: the ports' counters now become their baselines; one line says which and when. */
+    private void reset(List<Fabric> which, String link, String port, boolean json) {
+        Instant time = baselines.now();
+        List<String> done = new ArrayList<>();
+        for (Fabric f : which) {
+            for (FabricPort p : f.ports()) {
+                if (port == null || p.name().equals(port)) {
+                    String key = f.name() + "/" + p.name();
+                    baselines.reset(f, key, f.stats(p.name()), time);
+                    done.add(key);
+                }
+            }
+        }
+        if (link == null) {
+            baselines.retain(Set.copyOf(done)); // every running port was reset: forget the ones gone
+        }
+        PrintStream out = out();
+        if (json) {
+            Json j = new Json().open('{').field("since", time.toString()).key("reset").open('[');
+            for (String key : done) {
+                String[] lp = key.split("/", 2);
+                j.open('{').field("link", lp[0]).field("port", lp[1]).close('}');
+            }
+            out.println(j.close(']').close('}'));
+            return;
+        }
+        if (done.isEmpty()) {
+            out.println("no ports to reset");
+            return;
+        }
+        String names = done.size() <= 8 ? String.join(", ", done) : String.join(", ", done.subList(0, 8)) + ", ...";
+        out.println("vnet:stats counts from 0 since " + time + " for " + done.size() + " port"
+                + (done.size() == 1 ? "" : "s") + " (" + names + "); /metrics and JMX keep their totals");
+    }
+
+    /** The ports' counters as shown: since their baseline, if any. */
+    private Map<String, Baselines.View> shown(List<Fabric> which, String link, String port) {
+        Map<String, Baselines.View> m = new LinkedHashMap<>();
+        for (Fabric f : which) {
+            for (FabricPort p : f.ports()) {
+                if (port == null || p.name().equals(port)) {
+                    String key = f.name() + "/" + p.name();
+                    m.put(key, baselines.view(f, key, f.stats(p.name())));
+                }
+            }
+        }
+        if (link == null) {
+            baselines.retain(m.keySet());
+        }
+        return m;
     }
 
     /** Frames from the client that vnet dropped. */
@@ -159,12 +241,14 @@ public final class StatsCommand {
         return false;
     }
 
-    static String json(Map<String, PortStats> now) {
+    static String json(Map<String, Baselines.View> now) {
         Json j = new Json().open('{').key("ports").open('[');
-        for (Map.Entry<String, PortStats> e : now.entrySet()) {
+        for (Map.Entry<String, Baselines.View> e : now.entrySet()) {
             String[] lp = e.getKey().split("/", 2);
-            PortStats s = e.getValue();
-            j.open('{').field("link", lp[0]).field("port", lp[1]).field("tx_frames", s.txFrames())
+            PortStats s = e.getValue().stats();
+            Instant since = e.getValue().since();
+            j.open('{').field("link", lp[0]).field("port", lp[1])
+                    .field("since", since == null ? null : since.toString()).field("tx_frames", s.txFrames())
                     .field("tx_bytes", s.txBytes()).field("rx_frames", s.rxFrames()).field("rx_bytes", s.rxBytes())
                     .key("tx_drops").open('{').field("vlan", s.dropsVlan()).field("spoofed", s.dropsSpoofed())
                     .field("monitor", s.dropsMonitor()).field("no_peer", s.dropsNoPeer())

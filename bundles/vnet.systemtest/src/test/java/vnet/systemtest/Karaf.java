@@ -141,6 +141,28 @@ final class Karaf implements AutoCloseable {
         }
     }
 
+    /**
+     * Types lines into an interactive console session ({@code bin/client} without {@code -b}), as an operator would,
+     * then {@code logout}. Karaf's aliases apply there: its {@code help} is {@code *:help $args | more}, and
+     * {@code more} prints nothing without a terminal, so batch mode cannot show {@code help}; in a session the pager
+     * waits for a key, so give {@code q} after each help. Returns what the session printed, without ANSI escapes
+     * and carriage returns (the console's 80 columns still wrap long lines).
+     */
+    String console(Duration limit, String... lines) throws IOException, InterruptedException, TimeoutException {
+        Path input = Files.createTempFile(home.getParent(), "console-", ".txt");
+        Files.writeString(input, String.join("\n", lines) + "\nlogout\n");
+        try (ExternalProcess c = ExternalProcess.command("bash", "-c", "exec \"$0\" -a " + sshPort
+                        + " -u karaf -p karaf -r 60 -d 2 < \"$1\"", home.resolve("bin/client").toString(), input.toString())
+                .name("karaf-console").env("JAVA_HOME", javaHome).timeLimit(limit).start()) {
+            c.waitFor(limit.plusSeconds(5));
+            String out = c.output();
+            Files.deleteIfExists(c.log());
+            return out.replaceAll("\u001b\\[[0-9;?]*[A-Za-z]", "").replace("\r", "");
+        } finally {
+            Files.deleteIfExists(input);
+        }
+    }
+
     String log() {
         return process == null ? "" : process.tail(60);
     }

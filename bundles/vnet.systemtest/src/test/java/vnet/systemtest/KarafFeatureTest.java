@@ -1,5 +1,6 @@
 package vnet.systemtest;
 
+import static org.junit.jupiter.api.Assertions.assertAll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,6 +70,26 @@ class KarafFeatureTest {
                         && help.contains("(default 256)"), help);
                 String listHelp = karaf.client("vnet:list --help");
                 assertTrue(listHelp.contains("usage: vnet:list [--json]"), listHelp);
+                // Karaf's help on these Gogo commands shows the same usage, options and defaults as --help: typed in
+                // a console session (help pages through more: q leaves it, after the first screen), and *:help, the
+                // command behind Karaf's help alias, in full.
+                String console = karaf.console(Duration.ofMinutes(2), "help vnet:create", "q", "help vnet:stats", "q",
+                        "echo help-done");
+                String helpCreate = karaf.client("*:help vnet:create");
+                String helpStats = karaf.client("*:help vnet:stats");
+                String statsHelp = karaf.client("vnet:stats --help");
+                assertAll(() -> assertTrue(console.contains("help-done"), console),
+                        () -> assertOptions(console, "vnet:create: create a p2p link", "usage: vnet:create p2p <name>",
+                                "--max-ports <n>", "-p, --poll <us>", "(default 0)", "vnet:stats: show port counters",
+                                "usage: vnet:stats [<link> [<port>]]", "vnet:stats --reset [<link> [<port>]]",
+                                "--interval <s>", "(default 1)", "--reset"),
+                        () -> assertOptions(help, "--mac-aging <s>", "(default 300)", "--transport <transport>",
+                                "(default vhost-user)"),
+                        () -> assertOptions(helpCreate, "usage: vnet:create p2p <name>", "--max-ports <n>",
+                                "(default 256)", "--mac-aging <s>", "(default 300)", "-h, --help"),
+                        () -> assertOptions(statsHelp, "usage: vnet:stats", "--json", "--watch", "--interval <s>",
+                                "(default 1)", "--reset", "/metrics, JMX and vnet:queues keep their running totals"),
+                        () -> assertOptions(helpStats, "usage: vnet:stats", "--interval <s>", "(default 1)", "--reset"));
                 String bare = karaf.client("vnet:create");
                 assertTrue(bare.contains("missing what to create") && !bare.contains("coerce"), bare);
 
@@ -119,6 +140,14 @@ class KarafFeatureTest {
                     after);
             assertEquals(rxB0 + FRAMES, MetricsTest.value(after, "vnet_port_rx_frames_total{link=\"kl\",port=\"b\"}"),
                     after);
+        }
+    }
+
+    /** Each expected text is in the output, whitespace aside (the console wraps lines at 80 columns). */
+    private static void assertOptions(String output, String... expected) {
+        String squeezed = output.replaceAll("\\s+", "");
+        for (String e : expected) {
+            assertTrue(squeezed.contains(e.replaceAll("\\s+", "")), "no \"" + e + "\" in:\n" + output);
         }
     }
 

@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
@@ -110,6 +111,96 @@ class MetricsTest {
                 }
             }
         }
+    }
+
+    /**
+     * {@code vnet:stats --reset}: what vnet:stats shows starts from 0 (per port, all or a link's), with the reset's time in
+     * {@code --json}; the counters behind {@code /metrics} keep counting (a Prometheus _total never goes down). Bad
+     * arguments are one-line errors.
+     */
+    @Test
+    void statsResetIsABaselineAndMetricsKeepCounting() throws Exception {
+        int httpPort = freePort();
+        try (WorkDir dir = WorkDir.create("vnet-ops-");
+                VnetRuntime vnet = VnetRuntime.start(dir.path(), dir.resolve("run"), "-Dorg.osgi.service.http.port="
+                        + httpPort)) {
+            Path a = dir.resolve("run/default/a.sock");
+            Path b = dir.resolve("run/default/b.sock");
+            awaitFile(a);
+            awaitFile(b);
+            VhostUserFrontend.Options o = VhostUserFrontend.Options.defaults().withQueueSize(64)
+                    .withTimeout(Duration.ofSeconds(20));
+            try (VhostUserFrontend fa = VhostUserFrontend.connect(a, o);
+                    VhostUserFrontend fb = VhostUserFrontend.connect(b, o)) {
+                String txA = "vnet_port_tx_frames_total{link=\"default\",port=\"a\"}";
+                long metricsA0 = value(awaitScrape(httpPort, "vnet_port_up{link=\"default\",port=\"b\"} 1"), txA);
+                send(fa, fb, 5);
+                String before = statsJson(vnet, "default a");
+                assertEquals(metricsA0 + 5, jsonValue(before, "tx_frames"), before);
+                assertTrue(before.contains("\"since\":null"), before);
+                long rxB = jsonValue(statsJson(vnet, "default b"), "rx_frames");
+
+                List<String> reset = VnetRuntime.printed(vnet.run("vnet:stats --reset default a"));
+                assertEquals(1, reset.size(), reset.toString());
+                assertTrue(reset.get(0).startsWith("vnet:stats counts from 0 since ") && reset.get(0).contains(
+                        "for 1 port (default/a); /metrics and JMX keep their totals"), reset.get(0));
+                String zero = statsJson(vnet, "default a");
+                assertEquals(0, jsonValue(zero, "tx_frames"), zero);
+                assertEquals(0, jsonValue(zero, "tx_bytes"), zero);
+                assertTrue(Pattern.compile("\"since\":\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z\"")
+                        .matcher(zero).find(), zero);
+                assertEquals(rxB, jsonValue(statsJson(vnet, "default b"), "rx_frames"), "port b was not reset");
+                assertEquals(metricsA0 + 5, value(scrape(httpPort), txA), "the Prometheus counter did not go down");
+
+                send(fa, fb, 3);
+                assertEquals(3, jsonValue(statsJson(vnet, "default a"), "tx_frames"));
+                assertEquals(metricsA0 + 8, value(scrape(httpPort), txA));
+                String table = vnet.run("vnet:stats default");
+                assertTrue(table.contains("since vnet:stats --reset at ") && table.contains(": default/a"), table);
+                assertTrue(Pattern.compile("(?m)^default +a +3 ").matcher(table).find(), table);
+
+                // Every port at once, acknowledged in JSON with the baseline time.
+                String all = VnetRuntime.printed(vnet.run("vnet:stats --reset --json")).get(0);
+                assertTrue(all.matches("\\{\"since\":\"[^\"]+\",\"reset\":\\[\\{\"link\":\"default\",\"port\":\"a\"},"
+                        + "\\{\"link\":\"default\",\"port\":\"b\"}]}"), all);
+                assertEquals(0, jsonValue(statsJson(vnet, "default b"), "rx_frames"));
+                assertEquals(metricsA0 + 8, value(scrape(httpPort), txA));
+
+                for (String[] c : new String[][] {
+                        {"vnet:stats --reset --watch", "error: --watch does not go with --reset"},
+                        {"vnet:stats --reset --count 2", "error: --count does not go with --reset"},
+                        {"vnet:stats --reset=yes", "error: --reset takes no value"},
+                        {"vnet:stats --reset default a b", "error: unexpected argument \"b\"; usage: vnet:stats"},
+                        {"vnet:stats --reset default zz", "error: "},
+                        {"vnet:stats --reset nolink", "error: "}}) {
+                    List<String> lines = VnetRuntime.printed(vnet.run(c[0]));
+                    assertEquals(1, lines.size(), c[0] + " printed " + lines);
+                    assertTrue(lines.get(0).startsWith(c[1]), c[0] + " printed " + lines);
+                }
+                assertEquals(0, jsonValue(statsJson(vnet, "default b"), "rx_frames"), "a refused reset changes nothing");
+            }
+        }
+    }
+
+    private static void send(VhostUserFrontend from, VhostUserFrontend to, int frames) throws Exception {
+        FrameBuffer rx = new FrameBuffer();
+        for (int i = 0; i < frames; i++) {
+            byte[] f = frame(B, A, i);
+            assertTrue(from.send(f, 0, f.length), "frame " + i + " queued");
+            assertTrue(to.receive(rx, Duration.ofSeconds(10)), "frame " + i + " arrived");
+        }
+    }
+
+    private static String statsJson(VnetRuntime vnet, String which) throws Exception {
+        return VnetRuntime.printed(vnet.run("vnet:stats " + which + " --json")).get(0);
+    }
+
+    private static long jsonValue(String json, String key) {
+        Matcher m = Pattern.compile("\"" + key + "\":(\\d+)").matcher(json);
+        if (!m.find()) {
+            throw new AssertionError("no " + key + " in " + json);
+        }
+        return Long.parseLong(m.group(1));
     }
 
     /**
