@@ -141,7 +141,8 @@ class OffloadGuestTest {
                         String[] f = l.split("\t");
                         assertTrue(Integer.parseInt(f[0]) <= 1514, "frame longer than the MTU: " + l);
                         assertEquals("1", f[1], "IPv4 header checksum not good: " + l);
-                        assertEquals("1", f[2], "TCP checksum not good: " + l);
+                        assertEquals("1", f[2], "TCP checksum not good: " + l + " (length, IP and TCP checksum status,"
+                                + " frame number, source, flags, raw seq, checksum; pcap kept at " + keep(pcap) + ")");
                     }
                     assertTrue(sb.rxFrames() > BYTES / 1448, "b received MTU-sized segments: " + sb);
                 }
@@ -185,10 +186,22 @@ class OffloadGuestTest {
     }
 
     /** frame.len, ip.checksum.status, tcp.checksum.status of every TCP frame, checksums verified by tshark. */
+    /** Copies a capture out of the work folder (deleted after the test), for whoever reads the failure. */
+    private static Path keep(Path pcap) {
+        try {
+            Path kept = java.nio.file.Files.createTempFile("vnet-offload-", ".pcap");
+            java.nio.file.Files.copy(pcap, kept, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return kept;
+        } catch (java.io.IOException e) {
+            return pcap;
+        }
+    }
+
     private static List<String> tshark(Path pcap) throws Exception {
         String out = ExternalProcess.run(Duration.ofMinutes(3), "tshark", "-n", "-r", pcap.toString(),
                 "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-Y", "tcp", "-T", "fields",
-                "-e", "frame.len", "-e", "ip.checksum.status", "-e", "tcp.checksum.status");
+                "-e", "frame.len", "-e", "ip.checksum.status", "-e", "tcp.checksum.status", "-e", "frame.number",
+                "-e", "ip.src", "-e", "tcp.flags.str", "-e", "tcp.seq_raw", "-e", "tcp.checksum");
         List<String> lines = new ArrayList<>();
         for (String l : out.split("\n")) {
             if (!l.isBlank() && Character.isDigit(l.charAt(0))) {
