@@ -14,7 +14,8 @@
 #   runtime/bench/forwarding.sh [rounds=3] [sizes="64 1500"] [windows=5]
 # Environment: VNET_JAR (the runtime jar, default runtime/target/vnet.jar), VNET_POLL (vnet's -p, default 0), VNET_BUSY (1 = vnet busy-poll mode), JAVA (default java),
 # VNET_KINDS (forwarders, default "dpdk p2p switch"; a vnet kind may carry +busy (busy-poll mode) and +before (run
-# with the jar VNET_JAR_BEFORE), e.g. "dpdk p2p+before p2p+busy switch+before switch+busy" for a before/after run),
+# with the jar VNET_JAR_BEFORE) and +wN (N workers, --workers N), e.g. "dpdk p2p+before p2p+busy switch+before switch+busy"
+# for a before/after run),
 # VNET_CPUS (cores for the vnet JVM, default 1: the DPDK forwarder's lcore), VNET_JAVA_OPTS (extra JVM options for the vnet forwarder, e.g. a JFR recording), VNET_BENCH_DIR (work dir).
 # Needs root (testpmd); installs dpdk-dev with apt-get if dpdk-testpmd is missing; builds the runtime jar if missing.
 set -euo pipefail
@@ -84,6 +85,7 @@ start_forwarder() { # kind dir
         [[ ${VNET_POLL:-0} != 0 ]] && opts+=(-p "$VNET_POLL")
         [[ ${VNET_BUSY:-0} == 1 || $kind == *+busy* ]] && opts+=(--busy-poll)
         [[ $kind == *+before* ]] && jar=${VNET_JAR_BEFORE:?"kind $kind needs VNET_JAR_BEFORE"}
+        [[ $kind =~ \+w([0-9]+) ]] && opts+=(--workers "${BASH_REMATCH[1]}")
         {
             echo "vnet:create $base $link ${opts[*]}"
             echo "vnet:create port $link a ds-max=8 mac=$MAC0 --socket $dir/a.sock"
