@@ -101,6 +101,8 @@ final class ForwardingWorker implements Agent, DataPath {
     private final ManyToOneConcurrentArrayQueue<Command> commands = new ManyToOneConcurrentArrayQueue<>(256);
     private int count;
     private Epoll epoll;
+    /** Set when the epoll set may not match the devices (a rebuild cut short, a fault anywhere in a round). */
+    private boolean epollStale;
     private volatile long rounds;
     /** Times the worker waited in epoll (notification mode); busy-poll mode never does. */
     private volatile long sleeps;
@@ -302,6 +304,7 @@ final class ForwardingWorker implements Agent, DataPath {
             throw e;
         } catch (Throwable t) { // nothing a guest does may end this thread: every port of the fabric depends on it
             fault(t);
+            epollStale = true; // the fault may have cut a rebuild short
             for (int i = 0; i < devices.length; i++) {
                 devices[i] = null;
             }
@@ -343,7 +346,7 @@ final class ForwardingWorker implements Agent, DataPath {
         }
         int work = forwarder.round(devices, n);
         if (work == 0 && pollIntervalNanos == 0 && !busyPoll) {
-            if (changed) {
+            if (changed || epollStale) {
                 rebuildEpoll();
             }
             work = sleepUntilKicked(n);
@@ -453,21 +456,32 @@ final class ForwardingWorker implements Agent, DataPath {
 
     /** A new epoll set for the current kicks: only when a snapshot changed (control-plane rate). */
     private void rebuildEpoll() throws LinuxException {
-        if (epoll != null) {
-            epoll.close();
-        }
-        epoll = Epoll.create(16);
-        epoll.add(wakeup.fd().fd(), Epoll.EPOLLIN, -1);
-        for (int i = 0; i < devices.length; i++) {
-            DeviceSnapshot d = devices[i];
-            epollDevices[i] = d;
-            if (d != null && drainsTx[i]) {
-                for (QueuePair p : d.pairs()) {
-                    if (p.txKick() != null) {
-                        epoll.add(p.txKick().fd(), Epoll.EPOLLIN, i);
+        // The new set is complete before it replaces the old one: an exception here (a kick closed meanwhile, or a
+        // guest memory fault of the round delivered asynchronously just now) must never leave a closed set behind.
+        epollStale = true;
+        Epoll next = Epoll.create(16);
+        try {
+            next.add(wakeup.fd().fd(), Epoll.EPOLLIN, -1);
+            for (int i = 0; i < devices.length; i++) {
+                DeviceSnapshot d = devices[i];
+                if (d != null && drainsTx[i]) {
+                    for (QueuePair p : d.pairs()) {
+                        if (p.txKick() != null) {
+                            next.add(p.txKick().fd(), Epoll.EPOLLIN, i);
+                        }
                     }
                 }
             }
+        } catch (RuntimeException | LinuxException | Error e) {
+            next.close();
+            throw e;
+        }
+        Epoll old = epoll;
+        epoll = next;
+        System.arraycopy(devices, 0, epollDevices, 0, devices.length);
+        epollStale = false;
+        if (old != null) {
+            old.close();
         }
     }
 
