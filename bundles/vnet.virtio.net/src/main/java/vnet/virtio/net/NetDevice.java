@@ -233,26 +233,15 @@ public final class NetDevice {
             if (!tx.pop(c)) {
                 break;
             }
-            int len = c.readableBytes() - headerSize;
-            if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
-                skipTx(c);
-                continue;
+            int len = txLength(c);
+            if (len >= 0) {
+                lengths[n++] = len;
             }
-            lengths[n++] = len;
         }
         int good = 0;
         for (int i = 0; i < n; i++) {
             DescriptorChain c = chains[i];
-            VirtioNetHeader h = headers[good];
-            decodeHeader(c, h);
-            if (!acceptTxHeader(h)) {
-                skipTx(c);
-                continue;
-            }
-            if (!txEnabled) {
-                stats.txDropsDisabled++;
-                tx.pushUsed(c.head(), 0);
-                txPending = true;
+            if (!takeTxHeader(c, headers[good])) {
                 continue;
             }
             if (good != i) { // keep the good ones first, in ring order
@@ -274,9 +263,8 @@ public final class NetDevice {
      * may not send, or a disabled ring (taken and discarded).
      */
     private int takeTx(DescriptorChain c, VirtioNetHeader header, int capacity) {
-        int len = c.readableBytes() - headerSize;
-        if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
-            skipTx(c);
+        int len = txLength(c);
+        if (len < 0) {
             return -1;
         }
         if (len > capacity) {
@@ -285,18 +273,36 @@ public final class NetDevice {
             txPending = true;
             return -1;
         }
+        return takeTxHeader(c, header) ? len : -1;
+    }
+
+    /** The frame length of a popped transmit chain, or -1 when it is too short or has writable descriptors (skipped). */
+    private int txLength(DescriptorChain c) {
+        int len = c.readableBytes() - headerSize;
+        if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
+            skipTx(c);
+            return -1;
+        }
+        return len;
+    }
+
+    /**
+     * Decodes a transmit chain's header into {@code header}; false when the chain was returned (counted) instead: a
+     * header the driver may not send, or a disabled ring (taken and discarded).
+     */
+    private boolean takeTxHeader(DescriptorChain c, VirtioNetHeader header) {
         decodeHeader(c, header);
         if (!acceptTxHeader(header)) {
             skipTx(c);
-            return -1;
+            return false;
         }
         if (!txEnabled) {
             stats.txDropsDisabled++;
             tx.pushUsed(c.head(), 0);
             txPending = true;
-            return -1;
+            return false;
         }
-        return len;
+        return true;
     }
 
     private void skipTx(DescriptorChain chain) {
