@@ -147,7 +147,7 @@ run() { # kind size round: sets PPS[kind,size,round]
     PPS[$1,$2,$3]=$(cat "$dir/pps")
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.6f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
 read -r -a KINDS <<< "${VNET_KINDS:-dpdk p2p switch}"
 echo "vnet forwarding benchmark: $ROUNDS rounds, ${SECONDS_MEASURED}s each after ${WARMUP}s warm-up, poll=${VNET_POLL:-0} busy=${VNET_BUSY:-0}, work dir $WORK" >&2

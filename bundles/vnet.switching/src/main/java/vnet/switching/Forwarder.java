@@ -49,6 +49,9 @@ abstract class Forwarder {
     /** Slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
+    /** Transmit bursts taken so far, and frames of the current one not yet forwarded (for {@link #deliver}'s read-ahead). */
+    private long burstSeq;
+    private int burstLeft;
     /** Workers handed frames since the last {@link #flushHandoff()} (bit i = worker i, for waking sleepers). */
     private long handedTo;
 
@@ -138,14 +141,22 @@ abstract class Forwarder {
             NetDevice net = in.net();
             int hdr = net.headerSize();
             int frames = net.pollTxBurst(burst, burstHeaders, burstLengths, TX_BURST);
+            long bytes = 0;
             for (int k = 0; k < frames; k++) {
+                bytes += burstLengths[k];
+            }
+            src.txFrames += frames; // per burst: a store per frame less in a loop that waits on guest memory stores
+            src.txBytes += bytes;
+            sending = src;
+            frameBuffer = null; // the frames are in the burst's chains, after the header
+            frameOffset = hdr;
+            burstSeq++;
+            for (int k = 0; k < frames; k++) {
+                burstLeft = frames - k;
                 DescriptorChain c = burst[k];
                 chain = c;
                 header = burstHeaders[k];
                 int length = burstLengths[k];
-                src.txFrames++;
-                src.txBytes += length;
-                sending = src;
                 try {
                     if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
                         src.dropsMtu++;
@@ -154,8 +165,6 @@ abstract class Forwarder {
                         if (cap != null) {
                             record(cap, header, c, hdr, length);
                         }
-                        frameBuffer = null;
-                        frameOffset = hdr;
                         frameLength = length;
                         flowHashValid = false;
                         onFrame(src, in.index(), hdr, length);
@@ -216,6 +225,10 @@ abstract class Forwarder {
             return;
         }
         QueuePair out = rxPair(d, pair);
+        if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: read its ring ahead for the rest
+            dst.prefetchedBurst = burstSeq;
+            out.net().prefetchRx(burstLeft);
+        }
         if (GsoSegmenter.mustSegment(header, out.net().features())) {
             segmentTo(dst, out, header, null, offset, length);
             return;

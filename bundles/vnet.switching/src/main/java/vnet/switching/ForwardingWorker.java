@@ -27,7 +27,8 @@ import vnet.transport.shm.QueuePair;
  * One data-path thread of a link or switch (an Agrona {@link Agent}). Each round it runs the control plane's
  * queued commands, reads the device snapshot of every port it serves a side of once and lets its {@link Forwarder}
  * move frames; between rounds
- * it sleeps the poll interval (poll mode) or in epoll on the transmit queues' kicks (notification mode), or, in
+ * it sleeps the poll interval (poll mode) or, once {@value #SPIN_BEFORE_SLEEP_NANOS} ns have passed without a frame,
+ * in epoll on the transmit queues' kicks (notification mode), or, in
  * busy-poll mode (a dedicated core), goes straight on to the next round: no syscall and no sleep while frames flow,
  * only a spin-wait hint when a round moved nothing.
  *
@@ -41,6 +42,13 @@ final class ForwardingWorker implements Agent, DataPath {
     private static final long COMMAND_TIMEOUT_SECONDS = 30;
     /** Longest sleep in epoll, so that MAC aging and similar housekeeping still run on an idle switch. */
     private static final int EPOLL_TIMEOUT_MS = 100;
+    /**
+     * Notification mode: how long a worker whose last work was this recent looks again before it asks for kicks and
+     * sleeps (QEMU's adaptive polling, poll-max-ns, does the same). Under load the next burst comes within
+     * microseconds, and an epoll sleep would cost the worker a wake-up and the driver a kick (a syscall) per burst;
+     * an idle fabric still sleeps, 20 us after its last frame.
+     */
+    static final long SPIN_BEFORE_SLEEP_NANOS = 20_000;
 
     /** A control-plane action run on the worker thread between rounds. */
     private static final class Command {
@@ -104,6 +112,8 @@ final class ForwardingWorker implements Agent, DataPath {
     /** Set when the epoll set may not match the devices (a rebuild cut short, a fault anywhere in a round). */
     private boolean epollStale;
     private volatile long rounds;
+    /** {@link #clockNanos} of the last round that moved something (notification mode's spin before sleeping). */
+    private long lastWorkNanos;
     /** Times the worker waited in epoll (notification mode); busy-poll mode never does. */
     private volatile long sleeps;
     private volatile boolean running;
@@ -345,11 +355,18 @@ final class ForwardingWorker implements Agent, DataPath {
             fault(pending);
         }
         int work = forwarder.round(devices, n);
-        if (work == 0 && pollIntervalNanos == 0 && !busyPoll) {
-            if (changed || epollStale) {
-                rebuildEpoll();
+        if (work > 0) {
+            lastWorkNanos = clockNanos;
+        } else if (pollIntervalNanos == 0 && !busyPoll) {
+            if (clockNanos - lastWorkNanos < SPIN_BEFORE_SLEEP_NANOS) {
+                Thread.onSpinWait();
+                work = 1; // not idle yet: round again at once
+            } else {
+                if (changed || epollStale) {
+                    rebuildEpoll();
+                }
+                work = sleepUntilKicked(n);
             }
-            work = sleepUntilKicked(n);
         }
         for (int i = 0; i < n; i++) {
             devices[i] = null; // no reference to a snapshot survives the round

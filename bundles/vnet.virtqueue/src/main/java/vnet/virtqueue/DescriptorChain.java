@@ -120,6 +120,42 @@ public final class DescriptorChain {
         return null;
     }
 
+    /**
+     * Makes this the chain of one descriptor (no NEXT, not indirect: a small frame, a receive buffer), with fewer
+     * stores than {@link #start} and {@link #add}: a pop's stores queue behind the device's stores into guest memory.
+     * Checks and results are {@link #add}'s.
+     */
+    String single(GuestMemory mem, int headId, long addr, int length, boolean writable) {
+        long l = length & 0xffffffffL;
+        if (l > Integer.MAX_VALUE || addr < 0 && l != 0) {
+            clear();
+            return add(mem, addr, length, writable); // the general path words the error
+        }
+        int r = l == 0 ? 0 : mem.indexOf(addr);
+        if (r < 0 || l != 0 && mem.endOf(r) - addr < l) { // outside memory, or across regions
+            start(headId);
+            descriptorCount = 1;
+            return add(mem, addr, length, writable);
+        }
+        head = headId;
+        descriptorCount = 1;
+        indirect = false;
+        sawWritable = writable;
+        readableBytes = writable ? 0 : l;
+        writableBytes = writable ? l : 0;
+        if (l == 0) {
+            count = 0;
+            readableSegments = 0;
+            return null;
+        }
+        gpa[0] = addr;
+        hva[0] = mem.hostOf(r, addr);
+        len[0] = (int) l;
+        count = 1;
+        readableSegments = writable ? 0 : 1;
+        return null;
+    }
+
     private void grow() {
         int n = gpa.length * 2;
         gpa = java.util.Arrays.copyOf(gpa, n);
@@ -191,6 +227,17 @@ public final class DescriptorChain {
     /** Total bytes in the device-writable part. */
     public int writableBytes() {
         return (int) writableBytes;
+    }
+
+    /**
+     * Host address of bytes {@code [offset, offset + length)} of the writable part when they lie in its first
+     * segment (a receive header: the common case), else {@link GuestMemory#NO_ADDRESS}. Lets the data path write a
+     * few fields in place instead of copying them in from scratch.
+     */
+    public long writableAddress(int offset, int length) {
+        int s = readableSegments;
+        return s < count && offset >= 0 && length >= 0 && offset <= len[s] - length
+                ? hva[s] + offset : GuestMemory.NO_ADDRESS;
     }
 
     // ---- copies ----
@@ -296,6 +343,12 @@ public final class DescriptorChain {
     public static int copy(DescriptorChain src, int srcOffset, DescriptorChain dst, int dstOffset, int length) {
         checkOffsetLength(srcOffset, length);
         checkOffsetLength(dstOffset, 0);
+        // One segment each side (a small frame in one transmit and one receive buffer): no walk.
+        if (src.readableSegments > 0 && dst.readableSegments < dst.count && srcOffset <= src.len[0] - length
+                && dstOffset <= dst.len[dst.readableSegments] - length) {
+            Mem.copy(null, src.hva[0] + srcOffset, null, dst.hva[dst.readableSegments] + dstOffset, length);
+            return length;
+        }
         int si = 0;
         int sEnd = src.readableSegments;
         int sSkip = srcOffset;

@@ -158,6 +158,17 @@ public interface DeviceQueue {
     boolean pop(DescriptorChain chain);
 
     /**
+     * Reads ahead what the next {@code chains} {@link #pop pops} will read first (the available ring entries and the
+     * descriptors they name), changing nothing: Java has no prefetch instruction, and these loads of memory the
+     * driver just wrote are cache misses that overlap when issued together, where pop after pop would wait for each
+     * in turn (DPDK prefetches them). Garbage is ignored here; the pops check it.
+     *
+     * @param chains how many chains a burst is about to take
+     */
+    default void prefetch(int chains) {
+    }
+
+    /**
      * Returns buffer {@code id} (a {@link DescriptorChain#head()}) to the driver with {@code writtenLength} bytes
      * written into its writable part. Not visible to the driver until {@link #publishUsed()}.
      */

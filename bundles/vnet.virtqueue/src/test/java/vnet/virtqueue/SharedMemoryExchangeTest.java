@@ -285,6 +285,82 @@ class SharedMemoryExchangeTest {
         assertEquals(0, driverMem.getU8(DATA + 0x3000 + 37));
     }
 
+    /**
+     * Reading a burst ahead takes nothing, changes nothing and breaks nothing, even over a garbage head: the pops
+     * after it see the same chains, and only the pop of the garbage head breaks the queue.
+     */
+    @Test
+    void prefetchReadsAheadWithoutTakingOrBreaking() {
+        RingLayout l = RingLayout.split(GPA, 8);
+        DriverQueue drv = DriverQueue.create(driverMem, l, 0);
+        DeviceQueue dev = device(l, 0, deviceMem);
+        dev.prefetch(8); // nothing available yet
+        int first = drv.add(new long[] {DATA}, new int[] {100}, 1, 0);
+        int second = drv.add(new long[] {DATA + 0x100}, new int[] {200}, 0, 1);
+        drv.publish();
+        // A third entry naming head 8 of an 8-entry table, made available by hand after the two.
+        driverMem.putU16(l.driverArea() + AvailRing.RING + 2L * 2, 8);
+        driverMem.putU16(l.driverArea() + AvailRing.IDX, 3);
+        int before = dev.lastAvailIndex();
+        dev.prefetch(64);
+        assertFalse(dev.isBroken(), dev::brokenReason);
+        assertEquals(before, dev.lastAvailIndex());
+        DescriptorChain c = new DescriptorChain();
+        assertTrue(dev.pop(c));
+        assertEquals(first, c.head());
+        assertEquals(100, c.readableBytes());
+        dev.prefetch(1);
+        assertTrue(dev.pop(c));
+        assertEquals(second, c.head());
+        assertEquals(200, c.writableBytes());
+        assertFalse(dev.isBroken(), dev::brokenReason);
+        assertFalse(dev.pop(c));
+        assertTrue(dev.isBroken());
+        assertTrue(dev.brokenReason().contains("head index 8"), dev.brokenReason());
+        dev.prefetch(4); // on a broken queue: nothing
+    }
+
+    /**
+     * One buffer each side (a small frame): the copy takes its one-segment path, and the in-place address the data path
+     * writes a receive header at exists exactly while the bytes lie in the writable part's first segment.
+     */
+    @Test
+    void singleBufferChainsCopyAndGiveInPlaceAddresses() {
+        RingLayout l = RingLayout.split(GPA, 8);
+        DriverQueue drv = DriverQueue.create(driverMem, l, 0);
+        DeviceQueue dev = device(l, 0, deviceMem);
+        for (int i = 0; i < 76; i++) {
+            driverMem.putU8(DATA + i, i);
+        }
+        drv.add(new long[] {DATA}, new int[] {76}, 1, 0);
+        drv.add(new long[] {DATA + 0x1000}, new int[] {2048}, 0, 1);
+        drv.add(new long[] {DATA + 0x2000, DATA + 0x3000}, new int[] {8, 100}, 1, 1); // readable 8, writable 100
+        drv.publish();
+        DescriptorChain tx = new DescriptorChain();
+        DescriptorChain rx = new DescriptorChain();
+        DescriptorChain both = new DescriptorChain();
+        assertTrue(dev.pop(tx));
+        assertTrue(dev.pop(rx));
+        assertTrue(dev.pop(both));
+        assertEquals(64, DescriptorChain.copy(tx, 12, rx, 12, 64));
+        for (int i = 0; i < 64; i++) {
+            assertEquals(12 + i, driverMem.getU8(DATA + 0x1000 + 12 + i));
+        }
+        assertEquals(0, driverMem.getU8(DATA + 0x1000 + 12 + 64), "nothing past the frame");
+        assertEquals(64, DescriptorChain.copy(tx, 12, both, 0, 64), "into the writable part, after its readable one");
+        assertEquals(12, driverMem.getU8(DATA + 0x3000));
+        assertEquals(75, driverMem.getU8(DATA + 0x3000 + 63));
+        assertEquals(64, DescriptorChain.copy(tx, 0, both, 36, 1000), "clamped by the destination");
+
+        assertEquals(GuestMemory.NO_ADDRESS, tx.writableAddress(0, 1), "no writable part");
+        assertEquals(deviceMem.hostAddress(DATA + 0x1000, 12), rx.writableAddress(0, 12));
+        assertEquals(deviceMem.hostAddress(DATA + 0x1000 + 2036, 12), rx.writableAddress(2036, 12));
+        assertEquals(GuestMemory.NO_ADDRESS, rx.writableAddress(2037, 12), "past the buffer");
+        assertEquals(deviceMem.hostAddress(DATA + 0x3000, 12), both.writableAddress(0, 12), "after the readable part");
+        assertEquals(GuestMemory.NO_ADDRESS, rx.writableAddress(-1, 4));
+        assertEquals(GuestMemory.NO_ADDRESS, rx.writableAddress(0, -1));
+    }
+
     /** Flag-based suppression without EVENT_IDX, and the enable/poll race helpers. */
     @ParameterizedTest(name = "packed={0}")
     @CsvSource({"false", "true"})

@@ -7,6 +7,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import vnet.virtqueue.DescriptorChain;
 import vnet.virtqueue.DeviceQueue;
+import vnet.virtqueue.GuestMemory;
 
 /**
  * The device side of one virtio-net queue pair (VIRTIO 1.2 §5.1.6): receiveq ({@code rx}, queue 0) and transmitq
@@ -227,6 +228,7 @@ public final class NetDevice {
      * @return the frames taken (0 when none is available)
      */
     public int pollTxBurst(DescriptorChain[] chains, VirtioNetHeader[] headers, int[] lengths, int max) {
+        tx.prefetch(max);
         int n = 0;
         for (int guard = Math.max(1, tx.size()); guard > 0 && n < max; guard--) {
             DescriptorChain c = chains[n];
@@ -239,6 +241,7 @@ public final class NetDevice {
             }
         }
         int good = 0;
+        long bytes = 0;
         for (int i = 0; i < n; i++) {
             DescriptorChain c = chains[i];
             if (!takeTxHeader(c, headers[good])) {
@@ -249,10 +252,11 @@ public final class NetDevice {
                 chains[good] = c;
                 lengths[good] = lengths[i];
             }
-            stats.txFrames++;
-            stats.txBytes += lengths[good];
+            bytes += lengths[good];
             good++;
         }
+        stats.txFrames += good;
+        stats.txBytes += bytes;
         return good;
     }
 
@@ -459,6 +463,16 @@ public final class NetDevice {
         return rx.needsNotification();
     }
 
+    /**
+     * Reads ahead the receive ring for {@code frames} frames about to be delivered (see {@link DeviceQueue#prefetch}):
+     * the descriptor misses of a burst overlap instead of one per frame.
+     */
+    public void prefetchRx(int frames) {
+        if (rxEnabled) {
+            rx.prefetch(frames);
+        }
+    }
+
     /** @return whether the driver has posted receive buffers not yet used */
     public boolean rxHasBuffers() {
         return rx.hasAvailable();
@@ -538,15 +552,14 @@ public final class NetDevice {
             int saved) {
         final int hdr = headerSize;
         DescriptorChain c = rxFirst;
-        if (!mergeable) {
-            if (!rx.pop(c)) {
-                return noBuffer();
-            }
-            if (c.writableBytes() - hdr < length) {
-                rx.rewind(saved);
-                stats.rxDropsTooBig++;
-                return DROP_TOO_BIG;
-            }
+        if (!rx.pop(c)) {
+            return noBuffer();
+        }
+        int cap = c.writableBytes();
+        if (mergeable && cap < hdr) {
+            return brokenBuffer(cap);
+        }
+        if (cap - hdr >= length) { // the common case: one buffer holds header and frame
             copyInto(c, hdr, buf, bufOffset, src, srcOffset, length);
             outHeader.numBuffers(1);
             encodeHeader(c);
@@ -557,31 +570,19 @@ public final class NetDevice {
             stats.rxBytes += length;
             return 1;
         }
-        int n = 0;
-        int done = 0;
+        if (!mergeable) {
+            rx.rewind(saved);
+            stats.rxDropsTooBig++;
+            return DROP_TOO_BIG;
+        }
         int limit = Math.min(0xFFFF, rx.size());
         if (usedHeads.length < limit) {
             usedHeads = new int[limit]; // only after the ring was resized: a control-plane event
             usedLengths = new int[limit];
         }
+        int n = 0;
+        int done = 0;
         while (true) {
-            if (n == limit) {
-                rx.rewind(saved);
-                stats.rxDropsTooBig++;
-                return DROP_TOO_BIG;
-            }
-            if (!rx.pop(c)) {
-                rx.rewind(saved);
-                return noBuffer();
-            }
-            int cap = c.writableBytes();
-            if (cap < hdr) {
-                // §5.1.6.3.1: with MRG_RXBUF every buffer holds at least the header. A driver breaking that
-                // would stall the ring forever; stop the queue instead.
-                rx.markBroken("mergeable receive buffer of " + cap + " bytes is smaller than the header");
-                stats.rxDropsBadBuffer++;
-                return DROP_BAD_BUFFER;
-            }
             int off = n == 0 ? hdr : 0;
             int chunk = Math.min(length - done, cap - off);
             copyInto(c, off, buf, bufOffset + done, src, srcOffset + done, chunk);
@@ -592,7 +593,20 @@ public final class NetDevice {
             if (done == length) {
                 break;
             }
+            if (n == limit) {
+                rx.rewind(saved);
+                stats.rxDropsTooBig++;
+                return DROP_TOO_BIG;
+            }
             c = rxNext;
+            if (!rx.pop(c)) {
+                rx.rewind(saved);
+                return noBuffer();
+            }
+            cap = c.writableBytes();
+            if (cap < hdr) {
+                return brokenBuffer(cap);
+            }
         }
         outHeader.numBuffers(n);
         encodeHeader(rxFirst);
@@ -607,17 +621,38 @@ public final class NetDevice {
     }
 
     /**
+     * §5.1.6.3.1: with MRG_RXBUF every buffer holds at least the header. A driver breaking that would stall the ring
+     * forever; stop the queue instead.
+     */
+    private int brokenBuffer(int cap) {
+        rx.markBroken("mergeable receive buffer of " + cap + " bytes is smaller than the header");
+        stats.rxDropsBadBuffer++;
+        return DROP_BAD_BUFFER;
+    }
+
+    /**
      * Decodes the transmit header through {@link #txScratch}. Not in place from guest memory: a front-end may cut its
-     * memory file under the mapping, and a copy (Unsafe.copyMemory) raises that fault at once and here, where an
-     * in-place read in compiled code raises it later, asynchronously (see ForwardingWorker's memory faults).
+     * memory file under the mapping, and HotSpot raises the fault of an in-place read later (asynchronously, see
+     * ForwardingWorker's memory faults), by when the frame may have gone out to other ports with undefined content;
+     * the copy raises it while the burst is still being taken. The decode reads the scratch in place (no bounds
+     * checks: it holds any header size).
      */
     private void decodeHeader(DescriptorChain c, VirtioNetHeader header) {
         c.read(0, txScratch, 0, headerSize);
-        header.decode(txScratch, 0, headerSize);
+        header.decodeAt(txScratch.addressOffset(), headerSize);
     }
 
-    /** Writes {@link #outHeader} into the first receive buffer (through {@link #rxScratch}, as for decoding). */
+    /**
+     * Writes {@link #outHeader} into the first receive buffer: in place when the header lies in its first segment (the
+     * frame copy before it has already touched that buffer, so a fault of this driver's memory is raised there),
+     * else through {@link #rxScratch}.
+     */
     private void encodeHeader(DescriptorChain c) {
+        long at = c.writableAddress(0, headerSize);
+        if (at != GuestMemory.NO_ADDRESS) {
+            outHeader.encodeAt(at, headerSize);
+            return;
+        }
         outHeader.encode(rxScratch, 0, headerSize);
         c.write(0, rxScratch, 0, headerSize);
     }

@@ -82,6 +82,33 @@ class VirtioNetHeaderTest {
         }
     }
 
+    /** The in-place forms the data path uses (guest memory at a host address) write and read the same bytes. */
+    @Test
+    void inPlaceAtAnAddressMatchesByteArray() {
+        UnsafeBuffer buf = new UnsafeBuffer(ByteBuffer.allocateDirect(64));
+        VirtioNetHeader h = sample();
+        VirtioNetHeader ones = new VirtioNetHeader().flags(0xFF).gsoType(0xFF).hdrLen(0xFFFF).gsoSize(0xFFFF)
+                .csumStart(0xFFFF).csumOffset(0xFFFF).numBuffers(0xFFFF).hashValue(0xFFFFFFFF).hashReport(0xFFFF);
+        for (byte[] expected : new byte[][] {LEGACY, MRG, HASH}) {
+            int size = expected.length;
+            buf.setMemory(0, 64, (byte) 0xEE);
+            assertEquals(size, h.encodeAt(buf.addressOffset() + 5, size)); // odd: unaligned, as in a guest buffer
+            byte[] got = new byte[size];
+            buf.getBytes(5, got);
+            assertArrayEquals(expected, got, "size " + size);
+            assertEquals((byte) 0xEE, buf.getByte(4), "no byte written before the header");
+            assertEquals((byte) 0xEE, buf.getByte(5 + size), "no byte written after the header");
+            VirtioNetHeader reused = new VirtioNetHeader().copyFrom(ones); // nothing carries over
+            assertEquals(new VirtioNetHeader().decode(expected, 0, size), reused.decodeAt(buf.addressOffset() + 5, size));
+            ones.encodeAt(buf.addressOffset() + 5, size);
+            VirtioNetHeader back = new VirtioNetHeader().decodeAt(buf.addressOffset() + 5, size);
+            assertEquals(new VirtioNetHeader().decode(buf, 5, size), back, "all ones, size " + size);
+            assertEquals(0xFFFF, back.csumStart());
+        }
+        assertThrows(IllegalArgumentException.class, () -> h.encodeAt(buf.addressOffset(), 11));
+        assertThrows(IllegalArgumentException.class, () -> h.decodeAt(buf.addressOffset(), 16));
+    }
+
     @Test
     void unsignedFieldsRoundTrip() {
         VirtioNetHeader h = new VirtioNetHeader().flags(0xFF).gsoType(0xFF).hdrLen(0xFFFF).gsoSize(0xFFFF)
