@@ -112,7 +112,7 @@ final class ForwardingWorker implements Agent, DataPath {
     /** Set when the epoll set may not match the devices (a rebuild cut short, a fault anywhere in a round). */
     private boolean epollStale;
     private volatile long rounds;
-    /** {@link #clockNanos} of the last round that moved something (notification mode's spin before sleeping). */
+    /** When the last round that moved something ended (notification mode's look again before sleeping). */
     private long lastWorkNanos;
     /** Times the worker waited in epoll (notification mode); busy-poll mode never does. */
     private volatile long sleeps;
@@ -355,9 +355,12 @@ final class ForwardingWorker implements Agent, DataPath {
             fault(pending);
         }
         int work = forwarder.round(devices, n);
+        boolean notificationMode = pollIntervalNanos == 0 && !busyPoll;
         if (work > 0) {
-            lastWorkNanos = clockNanos;
-        } else if (pollIntervalNanos == 0 && !busyPoll) {
+            if (notificationMode) {
+                lastWorkNanos = System.nanoTime(); // the round's end: a slow round does not eat the look-again time
+            }
+        } else if (notificationMode) {
             if (clockNanos - lastWorkNanos < SPIN_BEFORE_SLEEP_NANOS) {
                 Thread.onSpinWait();
                 work = 1; // not idle yet: round again at once
