@@ -164,7 +164,7 @@ for size in $SIZES; do
 done
 
 echo
-if [[ " ${KINDS[*]} " != *" dpdk "* ]]; then # no anchor: fill its column with zeros, so the ratios read 0
+if [[ " ${KINDS[*]} " != *" dpdk "* ]]; then # no anchor: its column reads 0 and the ratios –
     for size in $SIZES; do for ((r = 0; r < ROUNDS; r++)); do PPS[dpdk,$size,$r]=0; done; done
 fi
 header="| frame | DPDK testpmd |"; rule="|---|---|"; ratios=""
@@ -185,10 +185,10 @@ for size in $SIZES; do
         v=(); q=()
         for ((r = 0; r < ROUNDS; r++)); do
             v+=("${PPS[$kind,$size,$r]}")
-            q+=("$(echo "${PPS[$kind,$size,$r]} / (${PPS[dpdk,$size,$r]} + 0.000001)" | bc -l)")
+            [[ ${PPS[dpdk,$size,$r]} == 0 ]] || q+=("$(echo "${PPS[$kind,$size,$r]} / ${PPS[dpdk,$size,$r]}" | bc -l)")
         done
         line+=" $(mpps "$(printf '%s\n' "${v[@]}" | median)") |"
-        tail+=" $(printf '%.2f×' "$(printf '%s\n' "${q[@]}" | median)") |"
+        if ((${#q[@]} == 0)); then tail+=" – |"; else tail+=" $(printf '%.2f×' "$(printf '%s\n' "${q[@]}" | median)") |"; fi
     done
     echo "$line$tail"
 done

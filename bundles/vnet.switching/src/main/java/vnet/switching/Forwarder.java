@@ -49,9 +49,6 @@ abstract class Forwarder {
     /** Slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
-    /** Transmit bursts taken so far, and frames of the current one not yet forwarded (for {@link #deliver}'s read-ahead). */
-    private long burstSeq;
-    private int burstLeft;
     /** Workers handed frames since the last {@link #flushHandoff()} (bit i = worker i, for waking sleepers). */
     private long handedTo;
 
@@ -150,9 +147,7 @@ abstract class Forwarder {
             sending = src;
             frameBuffer = null; // the frames are in the burst's chains, after the header
             frameOffset = hdr;
-            burstSeq++;
             for (int k = 0; k < frames; k++) {
-                burstLeft = frames - k;
                 DescriptorChain c = burst[k];
                 chain = c;
                 header = burstHeaders[k];
@@ -225,10 +220,6 @@ abstract class Forwarder {
             return;
         }
         QueuePair out = rxPair(d, pair);
-        if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: read its ring ahead for the rest
-            dst.prefetchedBurst = burstSeq;
-            out.net().prefetchRx(burstLeft);
-        }
         if (GsoSegmenter.mustSegment(header, out.net().features())) {
             segmentTo(dst, out, header, null, offset, length);
             return;

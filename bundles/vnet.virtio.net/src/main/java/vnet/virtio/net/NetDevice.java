@@ -64,7 +64,7 @@ public final class NetDevice {
      * Header scratch, one per side (a p2p link with two workers transmits and receives on two threads), off the heap:
      * a copy between two native addresses skips the JDK's array checks, a few percent of a 64-byte frame's time.
      */
-    private final UnsafeBuffer txScratch = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(32));
+    private final UnsafeBuffer txScratch = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(64));
     private final UnsafeBuffer rxScratch = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(32));
     private final VirtioNetHeader outHeader = new VirtioNetHeader();
     private int[] usedHeads;
@@ -463,16 +463,6 @@ public final class NetDevice {
         return rx.needsNotification();
     }
 
-    /**
-     * Reads ahead the receive ring for {@code frames} frames about to be delivered (see {@link DeviceQueue#prefetch}):
-     * the descriptor misses of a burst overlap instead of one per frame.
-     */
-    public void prefetchRx(int frames) {
-        if (rxEnabled) {
-            rx.prefetch(frames);
-        }
-    }
-
     /** @return whether the driver has posted receive buffers not yet used */
     public boolean rxHasBuffers() {
         return rx.hasAvailable();
@@ -635,12 +625,18 @@ public final class NetDevice {
      * memory file under the mapping, and HotSpot raises the fault of an in-place read later (asynchronously, see
      * ForwardingWorker's memory faults), by when the frame may have gone out to other ports with undefined content;
      * the copy raises it while the burst is still being taken. The decode reads the scratch in place (no bounds
-     * checks: it holds any header size).
+     * checks: it holds any header size). The copy takes the Ethernet header too: a driver that puts the virtio-net
+     * header in the headroom before a cache-line-aligned frame (DPDK) has the two in different lines, and this way
+     * both misses of every frame of a burst are taken here together, not one of them later per frame (a switch reads
+     * the addresses, a copy the frame).
      */
     private void decodeHeader(DescriptorChain c, VirtioNetHeader header) {
-        c.read(0, txScratch, 0, headerSize);
+        c.read(0, txScratch, 0, Math.min(c.readableBytes(), headerSize + TOUCHED_FRAME_BYTES));
         header.decodeAt(txScratch.addressOffset(), headerSize);
     }
+
+    /** An Ethernet header with a VLAN tag: what the fabric reads of a frame before it copies it. */
+    private static final int TOUCHED_FRAME_BYTES = 18;
 
     /**
      * Writes {@link #outHeader} into the first receive buffer: in place when the header lies in its first segment (the
