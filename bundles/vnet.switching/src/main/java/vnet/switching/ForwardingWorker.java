@@ -99,6 +99,8 @@ final class ForwardingWorker implements Agent, DataPath {
     private final Forwarder forwarder;
     private final long pollIntervalNanos;
     private final boolean busyPoll;
+    /** Neither poll nor busy-poll mode: the worker sleeps in epoll until a kick. */
+    private final boolean notificationMode;
     /** The CPU to pin the thread to, or -1. */
     private final int cpu;
     /** The worker's coarse clock (see {@link #clock()}). */
@@ -141,6 +143,7 @@ final class ForwardingWorker implements Agent, DataPath {
         this.forwarder = forwarder;
         this.pollIntervalNanos = TimeUnit.MICROSECONDS.toNanos(pollIntervalMicros);
         this.busyPoll = busyPoll;
+        this.notificationMode = pollIntervalNanos == 0 && !busyPoll;
         this.wakeup = EventFd.create();
         rebuildEpoll();
     }
@@ -355,7 +358,6 @@ final class ForwardingWorker implements Agent, DataPath {
             fault(pending);
         }
         int work = forwarder.round(devices, n);
-        boolean notificationMode = pollIntervalNanos == 0 && !busyPoll;
         if (work > 0) {
             if (notificationMode) {
                 lastWorkNanos = System.nanoTime(); // the round's end: a slow round does not eat the look-again time

@@ -40,8 +40,6 @@ public final class Switch extends FabricBase {
 
     private static final int ETH_P_8021Q = 0x8100;
     private static final int TAG_LENGTH = 4;
-    private static final sun.misc.Unsafe UNSAFE = org.agrona.UnsafeAccess.UNSAFE;
-    private static final boolean LITTLE_ENDIAN_HOST = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     /**
      * Aged MAC table slots examined per sweep, one sweep per millisecond of the worker's clock: a million slots a
      * second keeps the largest table (2^21 slots) within two seconds of exact aging (a lookup checks the age anyway),
@@ -256,19 +254,8 @@ public final class Switch extends FabricBase {
             return moved;
         }
 
-        /** The MAC address at a host address (network order). */
-        private static long macAt(long address) {
-            return (be32(address) & 0xFFFF_FFFFL) << 16 | be16(address + 4);
-        }
-
-        private static int be32(long address) {
-            int v = UNSAFE.getInt(address);
-            return LITTLE_ENDIAN_HOST ? Integer.reverseBytes(v) : v;
-        }
-
-        private static int be16(long address) {
-            short v = UNSAFE.getShort(address);
-            return (LITTLE_ENDIAN_HOST ? Short.reverseBytes(v) : v) & 0xFFFF;
+        private static long mac(UnsafeBuffer b, int at) {
+            return (b.getInt(at, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16 | (b.getShort(at + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF);
         }
 
         @Override
@@ -277,16 +264,13 @@ public final class Switch extends FabricBase {
                 src.dropsMonitor++;
                 return;
             }
-            // Copied out, not read in place, as NetDevice copies the virtio-net header (memory faults); then read
-            // from the off-heap copy without bounds checks (it holds 18 bytes).
             chain.read(offset, eth, 0, Math.min(18, length));
-            long at = eth.addressOffset();
-            long dstMac = macAt(at);
-            long srcMac = macAt(at + 6);
-            boolean tagged = be16(at + 12) == ETH_P_8021Q;
+            long dstMac = mac(eth, 0);
+            long srcMac = mac(eth, 6);
+            boolean tagged = (eth.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == ETH_P_8021Q;
             int vlan;
             if (tagged) {
-                vlan = length >= 18 ? be16(at + 14) & 0x0FFF : 0;
+                vlan = length >= 18 ? eth.getShort(14, ByteOrder.BIG_ENDIAN) & 0x0FFF : 0;
                 if (!src.trunk || !src.vlan.admits(vlan)) {
                     src.dropsVlan++;
                     return;

@@ -166,10 +166,10 @@ public final class SplitVirtqueue extends DeviceQueueBase {
             return;
         }
         int pending = (availIdx - lastAvail) & 0xffff;
-        if (pending == 0 && refreshAvail() <= 0 || pending > size) {
-            return;
+        if (pending == 0 || pending > size) {
+            pending = refreshAvail(); // as pop does; -1 (broken) reads nothing
         }
-        int n = Math.min(chains, (availIdx - lastAvail) & 0xffff);
+        int n = Math.min(chains, pending);
         long sink = 0;
         for (int i = 0; i < n; i++) { // independent loads: their misses overlap
             int head = getU16(availHva + AvailRing.RING + 2L * ((lastAvail + i) & mask));

@@ -237,9 +237,8 @@ public final class VirtioNetHeader {
     }
 
     /**
-     * Decodes a header of {@code size} bytes in place at a host address, e.g. a guest buffer's
-     * ({@code DescriptorChain.readableAddress}): two loads, no copy and no bounds checks, for the data path. The
-     * caller vouches that the bytes are mapped.
+     * Decodes a header of {@code size} bytes in place at a host address (off-heap scratch, a guest buffer): two or
+     * three loads, no bounds checks, for the data path. The caller vouches that the bytes are mapped.
      *
      * @param address where the header starts
      * @param size 10, 12 or 20
@@ -275,6 +274,11 @@ public final class VirtioNetHeader {
         return size;
     }
 
+    /** {@code word} with the {@code mask}-wide field at bit {@code shift} set to {@code value}. */
+    private static long insert(long word, int shift, long mask, int value) {
+        return word & ~(mask << shift) | (value & mask) << shift;
+    }
+
     private static long hashWord(int value, int report) {
         return (value & 0xFFFF_FFFFL) | (report & 0xFFFFL) << 32;
     }
@@ -305,7 +309,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader flags(int value) {
-        base = base & ~(0xFFL << 0) | (value & 0xFFL) << 0;
+        base = insert(base, 0, 0xFFL, value);
         return this;
     }
 
@@ -321,7 +325,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader gsoType(int value) {
-        base = base & ~(0xFFL << 8) | (value & 0xFFL) << 8;
+        base = insert(base, 8, 0xFFL, value);
         return this;
     }
 
@@ -337,7 +341,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader hdrLen(int value) {
-        base = base & ~(0xFFFFL << 16) | (value & 0xFFFFL) << 16;
+        base = insert(base, 16, 0xFFFFL, value);
         return this;
     }
 
@@ -353,7 +357,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader gsoSize(int value) {
-        base = base & ~(0xFFFFL << 32) | (value & 0xFFFFL) << 32;
+        base = insert(base, 32, 0xFFFFL, value);
         return this;
     }
 
@@ -369,7 +373,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader csumStart(int value) {
-        base = base & ~(0xFFFFL << 48) | (value & 0xFFFFL) << 48;
+        base = insert(base, 48, 0xFFFFL, value);
         return this;
     }
 
@@ -385,7 +389,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader csumOffset(int value) {
-        tail = tail & ~(0xFFFF << 0) | (value & 0xFFFF) << 0;
+        tail = (int) insert(tail, 0, 0xFFFFL, value);
         return this;
     }
 
@@ -401,7 +405,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader numBuffers(int value) {
-        tail = tail & ~(0xFFFF << 16) | (value & 0xFFFF) << 16;
+        tail = (int) insert(tail, 16, 0xFFFFL, value);
         return this;
     }
 
@@ -417,7 +421,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader hashValue(int value) {
-        hash = hash & ~0xFFFF_FFFFL | value & 0xFFFF_FFFFL;
+        hash = insert(hash, 0, 0xFFFF_FFFFL, value);
         return this;
     }
 
@@ -433,7 +437,7 @@ public final class VirtioNetHeader {
      * @return this
      */
     public VirtioNetHeader hashReport(int value) {
-        hash = hash & ~(0xFFFFL << 32) | (value & 0xFFFFL) << 32;
+        hash = insert(hash, 32, 0xFFFFL, value);
         return this;
     }
 
