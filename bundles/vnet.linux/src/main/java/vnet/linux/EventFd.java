@@ -55,6 +55,19 @@ public final class EventFd implements AutoCloseable {
 
     /** Adds 1 to the counter (wakes the waiter). A counter already at its maximum is left as it is. */
     public void signal() throws LinuxException {
+        try {
+            write();
+        } catch (InternalError e) {
+            // HotSpot raises a faulting memory access of compiled code (a SIGBUS where a file mapped here was cut
+            // short) as an asynchronous error at a later point of the thread, such as this native call, and there it
+            // can come before the write. Write again, so that the wake-up is not lost, then let the caller handle the
+            // fault: a second wake-up is harmless, a lost one leaves its waiter asleep.
+            write();
+            throw e;
+        }
+    }
+
+    private void write() throws LinuxException {
         int f = fd.fd();
         while (LibC.write(f, ONE_ADDRESS, 8) < 0) {
             int errno = Errno.last();

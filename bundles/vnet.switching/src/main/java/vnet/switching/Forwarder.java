@@ -46,6 +46,17 @@ abstract class Forwarder {
     private final int[] burstLengths = new int[TX_BURST];
     /** The port whose transmit burst is being forwarded (for memory faults in mid-frame), or null. */
     private PortState sending;
+    /**
+     * The burst in flight (see {@link #forwardBurst}): its queue pair, or null when every chain taken was completed;
+     * its sender and the sender's device; the frames taken; the first frame not yet forwarded and completed. A memory
+     * fault can surface anywhere in the thread (see ForwardingWorker#fault); the next round resumes the burst here,
+     * so that no chain of a port that did not fault stays taken.
+     */
+    private QueuePair burstPair;
+    private PortState burstSrc;
+    private DeviceSnapshot burstDevice;
+    private int burstFrames;
+    private int burstNext;
     /** Slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
@@ -94,8 +105,11 @@ abstract class Forwarder {
     final int round(DeviceSnapshot[] devices, int count) {
         this.devices = devices;
         try {
+            if (burstPair != null) {
+                resumeBurst(); // a round cut short by a memory fault left a burst half forwarded
+            }
             if (dirtyCount > 0) {
-                flushRx(); // a round cut short by a memory fault left receive buffers unpublished
+                flushRx(); // ... or receive buffers unpublished
             }
             int work = 0;
             if (handoff != null) {
@@ -135,59 +149,95 @@ abstract class Forwarder {
         List<QueuePair> pairs = device.pairs();
         for (int p = 0; p < pairs.size(); p++) {
             QueuePair in = pairs.get(p);
-            NetDevice net = in.net();
-            int hdr = net.headerSize();
-            int frames = net.pollTxBurst(burst, burstHeaders, burstLengths, TX_BURST);
+            int frames = in.net().pollTxBurst(burst, burstHeaders, burstLengths, TX_BURST);
             long bytes = 0;
             for (int k = 0; k < frames; k++) {
                 bytes += burstLengths[k];
             }
             src.txFrames += frames; // per burst: a store per frame less in a loop that waits on guest memory stores
             src.txBytes += bytes;
-            sending = src;
-            frameBuffer = null; // the frames are in the burst's chains, after the header
-            frameOffset = hdr;
-            for (int k = 0; k < frames; k++) {
-                DescriptorChain c = burst[k];
-                chain = c;
-                header = burstHeaders[k];
-                int length = burstLengths[k];
-                try {
-                    if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
-                        src.dropsMtu++;
-                    } else {
-                        Capture cap = src.capture;
-                        if (cap != null) {
-                            record(cap, header, c, hdr, length);
-                        }
-                        frameLength = length;
-                        flowHashValid = false;
-                        onFrame(src, in.index(), hdr, length);
-                    }
-                } catch (InternalError e) {
-                    // A memory fault outside a delivery (see deliveryFault), or in the sender's memory: the worker
-                    // breaks the port it belongs to; if that was not the sender, its chain completes and it goes on.
-                    if (devices[src.slot] != null) {
-                        worker.fault(e);
-                    }
-                    if (devices[src.slot] == null) {
-                        sending = null;
-                        flushRx(); // what reached other ports in this burst
-                        return moved + k;
-                    }
-                }
-                net.completeTx(c);
+            burstSrc = src;
+            burstDevice = device;
+            burstFrames = frames;
+            burstNext = 0;
+            burstPair = in; // last: from here on the burst is in flight
+            moved += forwardBurst();
+            if (devices[src.slot] == null) {
+                return moved; // the sender's memory faulted
             }
-            sending = null;
-            if (frames > 0 || net.txPending()) {
-                if (net.flushTx()) {
-                    in.callTx();
-                }
-                flushRx();
-            }
-            moved += frames;
         }
         return moved;
+    }
+
+    /**
+     * Forwards the frames of the burst in flight from {@link #burstNext} on, completes them, publishes the transmit
+     * and receive queues written and calls whoever asked; returns the frames forwarded. Stops early when the sender
+     * itself faults: its chains go with its device.
+     */
+    private int forwardBurst() {
+        PortState src = burstSrc;
+        QueuePair in = burstPair;
+        NetDevice net = in.net();
+        int hdr = net.headerSize();
+        int frames = burstFrames;
+        int from = burstNext;
+        sending = src;
+        frameBuffer = null; // the frames are in the burst's chains, after the header
+        frameOffset = hdr;
+        for (int k = from; k < frames; k++) {
+            DescriptorChain c = burst[k];
+            chain = c;
+            header = burstHeaders[k];
+            int length = burstLengths[k];
+            try {
+                if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
+                    src.dropsMtu++;
+                } else {
+                    Capture cap = src.capture;
+                    if (cap != null) {
+                        record(cap, header, c, hdr, length);
+                    }
+                    frameLength = length;
+                    flowHashValid = false;
+                    onFrame(src, in.index(), hdr, length);
+                }
+            } catch (InternalError e) {
+                // A memory fault outside a delivery (see deliveryFault), or in the sender's memory: the worker
+                // breaks the port it belongs to; if that was not the sender, its chain completes and it goes on.
+                if (devices[src.slot] != null) {
+                    worker.fault(e);
+                }
+                if (devices[src.slot] == null) {
+                    sending = null;
+                    burstPair = null;
+                    flushRx(); // what reached other ports in this burst
+                    return k - from;
+                }
+            }
+            // Before the completion: should a fault surface inside it, the resumed burst may lose this buffer but
+            // never returns it twice (a used id twice breaks the driver's ring).
+            burstNext = k + 1;
+            net.completeTx(c);
+        }
+        sending = null;
+        if (frames > 0 || net.txPending()) {
+            if (net.flushTx()) {
+                in.callTx();
+            }
+            flushRx();
+        }
+        burstPair = null;
+        return frames - from;
+    }
+
+    /** Finishes the burst a fault cut short, unless its sender has left or broken meanwhile. */
+    private void resumeBurst() {
+        PortState src = burstSrc;
+        if (slots[src.slot] != src || devices[src.slot] != burstDevice) {
+            burstPair = null; // its chains went with its device
+            return;
+        }
+        forwardBurst();
     }
 
     /**
@@ -282,7 +332,7 @@ abstract class Forwarder {
     /**
      * A memory fault while copying a frame into a receiver: the worker breaks whichever port's memory was cut short.
      * If it was the receiver's, the frame still goes to its other destinations; if the sender's, the frame is lost
-     * and the fault goes up to {@link #drainTx}, which ends the sender's burst.
+     * and the fault goes up to {@link #forwardBurst}, which ends the sender's burst.
      */
     private void deliveryFault(InternalError e) {
         worker.fault(e);
@@ -312,8 +362,8 @@ abstract class Forwarder {
     final void flushHandoff() {
         long w = handedTo;
         if (w != 0) {
-            handedTo = 0;
             handoff.wakeSleepers(w);
+            handedTo = 0; // only now: a fault surfacing in a wake-up leaves them all to the next round's flush
         }
     }
 
@@ -441,17 +491,16 @@ abstract class Forwarder {
                 continue;
             }
             long mask = dst.dirtyPairs;
-            dst.dirtyPairs = 0;
-            if (d == null) {
-                continue;
-            }
-            List<QueuePair> pairs = d.pairs();
-            for (int p = 0; p < pairs.size(); p++) {
-                QueuePair q = pairs.get(p);
-                if ((mask & (1L << Math.min(q.index(), 63))) != 0 && q.net().flushRx()) {
-                    q.callRx();
+            if (d != null && mask != 0) {
+                List<QueuePair> pairs = d.pairs();
+                for (int p = 0; p < pairs.size(); p++) {
+                    QueuePair q = pairs.get(p);
+                    if ((mask & (1L << Math.min(q.index(), 63))) != 0 && q.net().flushRx()) {
+                        q.callRx();
+                    }
                 }
             }
+            dst.dirtyPairs = 0; // only now: a fault surfacing above leaves this port to the next round's flush
         }
         dirtyCount = 0;
     }

@@ -195,7 +195,7 @@ public final class GuestMemory {
 
     /** Reads one byte. @throws IndexOutOfBoundsException outside the regions */
     public int getU8(long gpa) {
-        return Mem.U.getByte(checked(gpa, 1)) & 0xff;
+        return Mem.getU8(checked(gpa, 1));
     }
 
     /** Reads an unsigned le16. @throws IndexOutOfBoundsException outside the regions */

@@ -14,6 +14,17 @@ public final class Mem {
     /** The JDK's unsafe accessor, via Agrona. */
     public static final Unsafe U = UnsafeAccess.UNSAFE;
     private static final boolean BE = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
+    /**
+     * Masks the compiler cannot know (not final), for the loads below. A load of guest memory can fault (its file
+     * was cut short: SIGBUS), and in compiled code HotSpot then skips the load, leaving its register as it was, and
+     * raises the error later. A 16-bit load is compiled as a zero-extending move the JIT trusts: the skipped move
+     * leaves garbage in the register's upper bits, and an index derived from it (checked as a 32-bit value, used as a
+     * 64-bit one) escapes its bounds into an unmapped address, a SIGSEGV that kills the JVM. An AND with a mask
+     * loaded at run time is an instruction the JIT must keep, and it rewrites the whole register: whatever a faulting
+     * load leaves, the value stays in its range.
+     */
+    private static int mask16 = 0xffff;
+    private static int mask32 = -1;
 
     private Mem() {
     }
@@ -21,13 +32,18 @@ public final class Mem {
     /** Reads an unsigned le16. */
     public static int getU16(long address) {
         short v = U.getShort(address);
-        return (BE ? Short.reverseBytes(v) : v) & 0xffff;
+        return (BE ? Short.reverseBytes(v) : v) & mask16;
     }
 
     /** Reads an unsigned le16 with acquire (volatile) semantics. */
     public static int getU16Acquire(long address) {
         short v = U.getShortVolatile(null, address);
-        return (BE ? Short.reverseBytes(v) : v) & 0xffff;
+        return (BE ? Short.reverseBytes(v) : v) & mask16;
+    }
+
+    /** Reads an unsigned byte (masked as the 16-bit loads are, see above). */
+    public static int getU8(long address) {
+        return U.getByte(address) & mask16 & 0xff;
     }
 
     /** Writes a le16. */
@@ -46,7 +62,7 @@ public final class Mem {
     /** Reads a le32. */
     public static int getI32(long address) {
         int v = U.getInt(address);
-        return BE ? Integer.reverseBytes(v) : v;
+        return (BE ? Integer.reverseBytes(v) : v) & mask32;
     }
 
     /** Writes a le32. */
