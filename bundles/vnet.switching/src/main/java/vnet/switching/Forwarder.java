@@ -48,15 +48,16 @@ abstract class Forwarder {
     private PortState sending;
     /**
      * The burst in flight (see {@link #forwardBurst}): its queue pair, or null when every chain taken was completed;
-     * its sender and the sender's device; the frames taken; the first frame not yet forwarded and completed. A memory
-     * fault can surface anywhere in the thread (see ForwardingWorker#fault); the next round resumes the burst here,
-     * so that no chain of a port that did not fault stays taken.
+     * its sender and the sender's device; the frames taken; the first frame not yet forwarded and completed; the frame
+     * being forwarded. A memory fault can surface anywhere in the thread (see ForwardingWorker#fault), and a bug can
+     * throw; the next round resumes the burst, so that no chain of a port that did not fault stays taken.
      */
     private QueuePair burstPair;
     private PortState burstSrc;
     private DeviceSnapshot burstDevice;
     private int burstFrames;
     private int burstNext;
+    private int burstTrying;
     /** Slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
@@ -160,6 +161,7 @@ abstract class Forwarder {
             burstDevice = device;
             burstFrames = frames;
             burstNext = 0;
+            burstTrying = -1;
             burstPair = in; // last: from here on the burst is in flight
             moved += forwardBurst();
             if (devices[src.slot] == null) {
@@ -189,6 +191,7 @@ abstract class Forwarder {
             chain = c;
             header = burstHeaders[k];
             int length = burstLengths[k];
+            burstTrying = k;
             try {
                 if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
                     src.dropsMtu++;
@@ -230,12 +233,21 @@ abstract class Forwarder {
         return frames - from;
     }
 
-    /** Finishes the burst a fault cut short, unless its sender has left or broken meanwhile. */
+    /**
+     * Finishes the burst a fault cut short, unless its sender has left or broken meanwhile. The frame being forwarded
+     * when it was cut short is not tried again, only completed: a frame that makes forwarding throw would otherwise
+     * stop the worker on it for ever.
+     */
     private void resumeBurst() {
         PortState src = burstSrc;
         if (slots[src.slot] != src || devices[src.slot] != burstDevice) {
             burstPair = null; // its chains went with its device
             return;
+        }
+        int k = burstNext;
+        if (burstTrying == k) {
+            burstNext = k + 1;
+            burstPair.net().completeTx(burst[k]);
         }
         forwardBurst();
     }
