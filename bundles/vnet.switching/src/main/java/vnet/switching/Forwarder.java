@@ -107,7 +107,7 @@ abstract class Forwarder {
         this.devices = devices;
         try {
             if (burstPair != null) {
-                resumeBurst(); // a round cut short by a memory fault left a burst half forwarded
+                resumeBurst(); // a round cut short by a fault (or a bug) left a burst half forwarded
             }
             if (dirtyCount > 0) {
                 flushRx(); // ... or receive buffers unpublished

@@ -26,15 +26,15 @@ import vnet.virtqueue.DeviceQueue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BurstResumeTest {
     private static final int FRAMES = 6;
-    /** The frame (counted from 1) whose first forwarding attempt fails. */
+    /** The frame (counted from 1) whose forwarding fails, every time it is tried. */
     private static final int FAILING = 3;
 
     @TempDir
     Path dir;
 
     /** A two-port link whose forwarder throws at the FAILING-th frame, before it delivers it, whenever it sees it. */
-    private static final class FailingOnceLink extends FabricBase {
-        FailingOnceLink(String name, FabricSettings settings) throws LinuxException {
+    private static final class FailingFrameLink extends FabricBase {
+        FailingFrameLink(String name, FabricSettings settings) throws LinuxException {
             super(name, settings, 2);
             start();
         }
@@ -91,7 +91,7 @@ class BurstResumeTest {
     void aFrameThatFailsCostsNoOtherFrameOfItsBurst() throws Exception {
         // Poll mode with a long interval: the frames sent meanwhile are taken in one burst.
         FabricSettings settings = FabricSettings.defaults().withRuntimeDir(dir).withPollMicros(200_000);
-        try (Harness h = new Harness(dir, new FailingOnceLink("l", settings));
+        try (Harness h = new Harness(dir, new FailingFrameLink("l", settings));
                 VhostUserPort a = VhostUserPort.listen("a", dir.resolve("a.sock"), h.fabric.portSettings(PortOptions.DEFAULTS))) {
             h.fabric.attach(PortDefinition.of("a", PortOptions.DEFAULTS), a);
             Client b = h.port("b");

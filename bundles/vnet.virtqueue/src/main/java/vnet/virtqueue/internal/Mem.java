@@ -23,6 +23,7 @@ public final class Mem {
      * loaded at run time is an instruction the JIT must keep, and it rewrites the whole register: whatever a faulting
      * load leaves, the value stays in its range.
      */
+    private static int mask8 = 0xff;
     private static int mask16 = 0xffff;
     private static int mask32 = -1;
 
@@ -43,7 +44,7 @@ public final class Mem {
 
     /** Reads an unsigned byte (masked as the 16-bit loads are, see above). */
     public static int getU8(long address) {
-        return U.getByte(address) & mask16 & 0xff;
+        return U.getByte(address) & mask8;
     }
 
     /** Writes a le16. */
