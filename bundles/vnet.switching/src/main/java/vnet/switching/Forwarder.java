@@ -48,16 +48,21 @@ abstract class Forwarder {
     private PortState sending;
     /**
      * The burst in flight (see {@link #forwardBurst}): its queue pair, or null when every chain taken was completed;
-     * its sender and the sender's device; the frames taken; the first frame not yet forwarded and completed; the frame
-     * being forwarded. A memory fault can surface anywhere in the thread (see ForwardingWorker#fault), and a bug can
-     * throw; the next round resumes the burst, so that no chain of a port that did not fault stays taken.
+     * its sender and the sender's device; while it is being taken, where the transmit queue stood before
+     * ({@link #burstTaking}, {@link #burstMark}); the chains taken; the first not yet forwarded and completed; the
+     * frame being forwarded, and the one already tried twice. A memory fault can surface anywhere in the thread (see
+     * ForwardingWorker#fault), and a bug can throw; the next round resumes the burst, so that no chain of a port
+     * that did not fault stays taken.
      */
     private QueuePair burstPair;
     private PortState burstSrc;
     private DeviceSnapshot burstDevice;
+    private boolean burstTaking;
+    private int burstMark;
     private int burstFrames;
     private int burstNext;
     private int burstTrying;
+    private int burstRetried;
     /** Slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
@@ -150,25 +155,40 @@ abstract class Forwarder {
         List<QueuePair> pairs = device.pairs();
         for (int p = 0; p < pairs.size(); p++) {
             QueuePair in = pairs.get(p);
-            int frames = in.net().pollTxBurst(burst, burstHeaders, burstLengths, TX_BURST);
-            long bytes = 0;
-            for (int k = 0; k < frames; k++) {
-                bytes += burstLengths[k];
-            }
-            src.txFrames += frames; // per burst: a store per frame less in a loop that waits on guest memory stores
-            src.txBytes += bytes;
+            NetDevice net = in.net();
             burstSrc = src;
             burstDevice = device;
+            burstMark = net.txMark();
+            burstTaking = true;
+            burstPair = in; // from here on the burst is in flight: cut short while taken, it is given back
+            int frames = takeTxBurst(net);
             burstFrames = frames;
             burstNext = 0;
             burstTrying = -1;
-            burstPair = in; // last: from here on the burst is in flight
+            burstRetried = -1;
+            burstTaking = false; // from here on each chain taken is completed, on resume if cut short
+            long bytes = 0;
+            int good = 0;
+            for (int k = 0; k < frames; k++) {
+                int length = burstLengths[k];
+                if (length >= 0) {
+                    bytes += length;
+                    good++;
+                }
+            }
+            src.txFrames += good; // per burst: a store per frame less in a loop that waits on guest memory stores
+            src.txBytes += bytes;
             moved += forwardBurst();
             if (devices[src.slot] == null) {
                 return moved; // the sender's memory faulted
             }
         }
         return moved;
+    }
+
+    /** Takes a transmit burst into the burst's arrays (see NetDevice.pollTxBurst); tests cut a round short here. */
+    int takeTxBurst(NetDevice net) {
+        return net.pollTxBurst(burst, burstHeaders, burstLengths, TX_BURST);
     }
 
     /**
@@ -193,7 +213,9 @@ abstract class Forwarder {
             int length = burstLengths[k];
             burstTrying = k;
             try {
-                if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
+                if (length < 0) {
+                    // NetDevice.TX_SKIP: a chain the driver may not send (counted); it only goes back
+                } else if (length > src.txFrameLimit && exceedsMtu(src, hdr, length)) {
                     src.dropsMtu++;
                 } else {
                     Capture cap = src.capture;
@@ -205,8 +227,9 @@ abstract class Forwarder {
                     onFrame(src, in.index(), hdr, length);
                 }
             } catch (InternalError e) {
-                // A memory fault outside a delivery (see deliveryFault), or in the sender's memory: the worker
-                // breaks the port it belongs to; if that was not the sender, its chain completes and it goes on.
+                // A memory fault outside a delivery (see intoRx), or in the sender's memory: the worker
+                // breaks the port it belongs to; if that was not the sender, the frame is forwarded once more (the
+                // fault may be another port's, raised late here) and the burst goes on.
                 if (devices[src.slot] != null) {
                     worker.fault(e);
                 }
@@ -215,6 +238,11 @@ abstract class Forwarder {
                     burstPair = null;
                     flushRx(); // what reached other ports in this burst
                     return k - from;
+                }
+                if (burstRetried != k) {
+                    burstRetried = k;
+                    k--; // the same frame again
+                    continue;
                 }
             }
             // Before the completion: should a fault surface inside it, the resumed burst may lose this buffer but
@@ -234,14 +262,19 @@ abstract class Forwarder {
     }
 
     /**
-     * Finishes the burst a fault cut short, unless its sender has left or broken meanwhile. The frame being forwarded
-     * when it was cut short is not tried again, only completed: a frame that makes forwarding throw would otherwise
-     * stop the worker on it for ever.
+     * Finishes the burst a fault cut short, unless its sender has left or broken meanwhile; one cut short while being
+     * taken is given back, to be taken again. The frame being forwarded when it was cut short is not tried again,
+     * only completed: a frame that makes forwarding throw would otherwise stop the worker on it for ever.
      */
     private void resumeBurst() {
         PortState src = burstSrc;
         if (slots[src.slot] != src || devices[src.slot] != burstDevice) {
             burstPair = null; // its chains went with its device
+            return;
+        }
+        if (burstTaking) {
+            burstPair.net().rewindTx(burstMark); // cut short while taken: none completed, all given back
+            burstPair = null;
             return;
         }
         int k = burstNext;
@@ -286,13 +319,7 @@ abstract class Forwarder {
             segmentTo(dst, out, header, null, offset, length);
             return;
         }
-        int r;
-        try {
-            r = out.net().deliverToRx(header, chain, offset, length);
-        } catch (InternalError e) {
-            deliveryFault(e);
-            return;
-        }
+        int r = intoRx(dst, out, header, null, offset, length);
         if (r > 0) {
             delivered(dst, out, length);
             Capture c = dst.capture;
@@ -323,13 +350,7 @@ abstract class Forwarder {
         if (c != null && !wire) {
             record(c, h, frame, length); // before NetDevice may complete the checksum in place
         }
-        int r;
-        try {
-            r = out.net().deliverToRx(h, frame, 0, length);
-        } catch (InternalError e) {
-            deliveryFault(e);
-            return NetDevice.DROP_BAD_BUFFER;
-        }
+        int r = intoRx(dst, out, h, frame, 0, length);
         if (r > 0) {
             delivered(dst, out, length);
             if (c != null && wire) {
@@ -341,17 +362,38 @@ abstract class Forwarder {
         return r;
     }
 
+    /** {@link #intoRx} result: a memory fault cut the delivery short, twice or in the receiver's memory. */
+    private static final int FAULTED = NetDevice.DROP_BAD_BUFFER;
+
     /**
-     * A memory fault while copying a frame into a receiver: the worker breaks whichever port's memory was cut short.
-     * If it was the receiver's, the frame still goes to its other destinations; if the sender's, the frame is lost
-     * and the fault goes up to {@link #forwardBurst}, which ends the sender's burst.
+     * Copies the frame (from {@code frame} at {@code offset}, or from {@link #chain} when {@code frame} is null) into
+     * {@code out}, a receive pair of {@code dst}: {@link NetDevice#deliverToRx}'s result, or {@link #FAULTED}. A
+     * memory fault here breaks whichever port's memory was cut short. If it was the sender's, the frame is lost and
+     * the fault goes up to {@link #forwardBurst}, which ends the sender's burst; if the receiver's, the frame still
+     * goes to its other destinations. If neither's, it was another port's fault that HotSpot raised late, in here:
+     * NetDevice gave back the receive buffers it took, and the frame is delivered once more.
      */
-    private void deliveryFault(InternalError e) {
-        worker.fault(e);
-        PortState src = sending;
-        if (src != null && devices[src.slot] == null) {
-            throw e;
+    private int intoRx(PortState dst, QueuePair out, VirtioNetHeader h, MutableDirectBuffer frame, int offset,
+            int length) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return deliverToRx(out.net(), h, frame, offset, length);
+            } catch (InternalError e) {
+                worker.fault(e);
+                PortState src = sending;
+                if (src != null && devices[src.slot] == null) {
+                    throw e;
+                }
+                if (attempt > 0 || devices[dst.slot] == null) {
+                    return FAULTED;
+                }
+            }
         }
+    }
+
+    /** One delivery into a receive queue (see {@link #intoRx}); tests cut a round short here. */
+    int deliverToRx(NetDevice net, VirtioNetHeader h, MutableDirectBuffer frame, int offset, int length) {
+        return frame == null ? net.deliverToRx(h, chain, offset, length) : net.deliverToRx(h, frame, offset, length);
     }
 
     // ---- hand-off: frames for ports another worker serves ----------------------------------------------------
@@ -427,14 +469,8 @@ abstract class Forwarder {
         if (segmentFaulted) {
             return; // the receiver's memory failed on an earlier segment: its port is broken now
         }
-        int r;
-        try {
-            r = segmentOut.net().deliverToRx(h, frame, 0, length);
-        } catch (InternalError e) {
-            segmentFaulted = true;
-            deliveryFault(e);
-            return;
-        }
+        int r = intoRx(segmentDst, segmentOut, h, frame, 0, length);
+        segmentFaulted = r == FAULTED; // the receiver's queue broke, or its memory: no use going on
         if (r > 0) {
             delivered(segmentDst, segmentOut, length);
             if (segmentCapture != null) {

@@ -55,6 +55,8 @@ final class ForwardingWorker implements Agent, DataPath {
         final Runnable action;
         final CountDownLatch done = new CountDownLatch(1);
         volatile RuntimeException failure;
+        /** Set on the worker thread once the action ran (see {@link ForwardingWorker#round()}). */
+        boolean ran;
 
         Command(Runnable action) {
             this.action = action;
@@ -75,6 +77,7 @@ final class ForwardingWorker implements Agent, DataPath {
             } catch (RuntimeException e) {
                 failure = e;
             } finally {
+                ran = true;
                 done.countDown();
             }
         }
@@ -331,8 +334,15 @@ final class ForwardingWorker implements Agent, DataPath {
             clockNanos = System.nanoTime();
         }
         Command c;
-        while ((c = commands.poll()) != null) {
-            c.run(this);
+        while ((c = commands.peek()) != null) {
+            // Taken off the queue only once done: a fault of the round before, raised late between the two, would
+            // otherwise lose the command, and its caller would wait in vain.
+            if (c.ran) {
+                c.done.countDown();
+            } else {
+                c.run(this);
+            }
+            commands.poll();
         }
         int n = count;
         boolean changed = false;

@@ -10,18 +10,27 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import org.agrona.MutableDirectBuffer;
 
 import vnet.linux.LinuxException;
 import vnet.transport.shm.DeviceSnapshot;
 import vnet.transport.shm.vhost.VhostUserPort;
+import vnet.virtio.net.NetDevice;
+import vnet.virtio.net.VirtioNetHeader;
 import vnet.virtqueue.DeviceQueue;
 
 /**
- * A frame whose forwarding fails outside the per-frame fault handling (a bug, or a memory fault HotSpot raises late)
- * costs that frame only: the next round resumes the burst after it, so every later frame is forwarded and every
- * chain the burst took goes back to the driver. Before, the rest of the burst was abandoned and the sender's
- * transmit ring kept those buffers for ever; and a resume that tried the failing frame again would never get past a
- * frame that always fails.
+ * A round cut short in mid-burst loses no frame it need not. A frame whose forwarding fails outside the per-frame fault
+ * handling (a bug) costs that frame only: the next round resumes the burst after it, so every later frame is
+ * forwarded and every chain the burst took goes back to the driver. Before, the rest of the burst was abandoned and
+ * the sender's transmit ring kept those buffers for ever; and a resume that tried the failing frame again would never
+ * get past a frame that always fails. A memory fault of another port that HotSpot raises late, while a bystander's
+ * burst is taken, forwarded or delivered (see ForwardingWorker#fault), costs nothing: the burst is given back and
+ * taken again, the frame forwarded or delivered once more. Before, such a burst's chains stayed taken and its frames
+ * never arrived (SwitchFuzzTest's "the bystanders stopped").
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BurstResumeTest {
@@ -32,10 +41,25 @@ class BurstResumeTest {
     @TempDir
     Path dir;
 
-    /** A two-port link whose forwarder throws at the FAILING-th frame, before it delivers it, whenever it sees it. */
+    /** Where the round is cut short. */
+    private enum Cut {
+        /** A bug: forwarding the FAILING-th frame throws, every time it is tried. */
+        BUG_IN_FRAME,
+        /** A late memory fault, once: forwarding the FAILING-th frame, before it is delivered. */
+        LATE_FAULT_IN_FRAME,
+        /** A late memory fault, once: right after the first burst of frames was taken. */
+        LATE_FAULT_IN_TAKE,
+        /** A late memory fault, once: delivering the FAILING-th frame into the receiver. */
+        LATE_FAULT_IN_DELIVERY
+    }
+
+    /** A two-port link whose forwarder is cut short as {@code cut} says. */
     private static final class FailingFrameLink extends FabricBase {
-        FailingFrameLink(String name, FabricSettings settings) throws LinuxException {
+        private final Cut cut;
+
+        FailingFrameLink(String name, FabricSettings settings, Cut cut) throws LinuxException {
             super(name, settings, 2);
+            this.cut = cut;
             start();
         }
 
@@ -58,6 +82,7 @@ class BurstResumeTest {
             return new Forwarder(index, 2, null) {
                 private int seen;
                 private int mark = -1;
+                private boolean faulted;
                 private final org.agrona.concurrent.UnsafeBuffer markBytes =
                         new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(4));
 
@@ -73,15 +98,42 @@ class BurstResumeTest {
                 }
 
                 @Override
+                int takeTxBurst(NetDevice net) {
+                    int n = super.takeTxBurst(net);
+                    if (cut == Cut.LATE_FAULT_IN_TAKE && n > 0 && lateFaultOnce()) {
+                        throw new InternalError("injected: a memory fault raised late, the burst taken");
+                    }
+                    return n;
+                }
+
+                @Override
                 void onFrame(PortState src, int pair, int offset, int length) {
                     chain.read(offset + 14, markBytes, 0, 4); // an untagged frame's mark (see Frames)
                     if (++seen == FAILING) {
-                        mark = markBytes.getInt(0); // this frame fails every time it is tried
+                        mark = markBytes.getInt(0);
                     }
-                    if (markBytes.getInt(0) == mark) {
+                    boolean failing = markBytes.getInt(0) == mark;
+                    if (failing && cut == Cut.BUG_IN_FRAME) {
                         throw new IllegalStateException("injected: forwarding frame " + FAILING + " fails");
                     }
+                    if (failing && cut == Cut.LATE_FAULT_IN_FRAME && lateFaultOnce()) {
+                        throw new InternalError("injected: a memory fault raised late, in mid-frame");
+                    }
                     deliver(slots[1 - src.slot], pair, offset, length);
+                }
+
+                @Override
+                int deliverToRx(NetDevice net, VirtioNetHeader h, MutableDirectBuffer frame, int offset, int length) {
+                    if (cut == Cut.LATE_FAULT_IN_DELIVERY && markBytes.getInt(0) == mark && lateFaultOnce()) {
+                        throw new InternalError("injected: a memory fault raised late, in a delivery");
+                    }
+                    return super.deliverToRx(net, h, frame, offset, length);
+                }
+
+                private boolean lateFaultOnce() {
+                    boolean first = !faulted;
+                    faulted = true;
+                    return first;
                 }
             };
         }
@@ -89,9 +141,20 @@ class BurstResumeTest {
 
     @Test
     void aFrameThatFailsCostsNoOtherFrameOfItsBurst() throws Exception {
+        forwardSix(Cut.BUG_IN_FRAME, FAILING - 1);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Cut.class, names = {"LATE_FAULT_IN_FRAME", "LATE_FAULT_IN_TAKE", "LATE_FAULT_IN_DELIVERY"})
+    void anotherPortsLateFaultCostsNoFrame(Cut cut) throws Exception {
+        forwardSix(cut, -1);
+    }
+
+    /** Sends six frames in one burst through a link cut short as {@code cut} says; all but frame {@code lost} arrive. */
+    private void forwardSix(Cut cut, int lost) throws Exception {
         // Poll mode with a long interval: the frames sent meanwhile are taken in one burst.
         FabricSettings settings = FabricSettings.defaults().withRuntimeDir(dir).withPollMicros(200_000);
-        try (Harness h = new Harness(dir, new FailingFrameLink("l", settings));
+        try (Harness h = new Harness(dir, new FailingFrameLink("l", settings, cut));
                 VhostUserPort a = VhostUserPort.listen("a", dir.resolve("a.sock"), h.fabric.portSettings(PortOptions.DEFAULTS))) {
             h.fabric.attach(PortDefinition.of("a", PortOptions.DEFAULTS), a);
             Client b = h.port("b");
@@ -106,7 +169,7 @@ class BurstResumeTest {
                     sender.send(sent[i]);
                 }
                 for (int i = 0; i < FRAMES; i++) {
-                    if (i != FAILING - 1) {
+                    if (i != lost) {
                         assertArrayEquals(sent[i], b.expect(), "frame " + i + " forwarded, in order");
                     }
                 }

@@ -145,7 +145,10 @@ class SwitchFuzzTest {
             by.interrupt();
             by.join(20_000);
             if (bystanders.get() != null) {
-                throw new AssertionError("the bystanders stopped (" + replay + ")", bystanders.get());
+                // Where the frame stopped: a chain taken but never returned shows as lastAvailIndex > usedIndex.
+                throw new AssertionError("the bystanders stopped (" + replay + "); b " + h.fabric.stats("b") + " "
+                        + h.fabric.queues("b") + "; c " + h.fabric.stats("c") + " " + h.fabric.queues("c"),
+                        bystanders.get());
             }
             assertTrue(problems.isEmpty(), () -> replay + ": " + problems);
             assertTrue(exchanges.get() > 0, "the bystanders exchanged frames");

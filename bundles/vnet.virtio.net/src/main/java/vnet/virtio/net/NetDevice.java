@@ -37,6 +37,8 @@ public final class NetDevice {
 
     /** {@link #pollTx} result: no transmit chain available (or the queue is broken or inactive). */
     public static final int NONE = -1;
+    /** A {@link #pollTxBurst} length: the chain goes back to the driver without being forwarded. */
+    public static final int TX_SKIP = -1;
 
     /** {@link #deliverToRx} result: no (or not enough) receive buffers, or the receive queue is not running. */
     public static final int DROP_NO_BUFFER = -1;
@@ -217,102 +219,105 @@ public final class NetDevice {
     }
 
     /**
-     * Takes up to {@code max} transmitted frames at once, like {@code max} calls of
-     * {@link #pollTx(DescriptorChain, VirtioNetHeader)}: frame i lies in {@code chains[i]}'s readable part at offset
-     * {@link #headerSize()}, its header decoded into {@code headers[i]}, its length in {@code lengths[i]}; each must
-     * go back with {@link #completeTx(DescriptorChain)}. First every chain is taken, then every header decoded: each
-     * step's first touch of memory the driver just wrote (descriptors, then buffers) is a cache miss, and misses of
-     * independent chains overlap where one chain at a time would wait for each in turn. Malformed chains are
-     * returned, counted and skipped (the arrays' elements are swapped, never replaced).
+     * Takes up to {@code max} transmit chains at once: chain i is in {@code chains[i]}, in ring order. If
+     * {@code lengths[i]} is {@link #TX_SKIP}, the chain must not be forwarded (malformed, or a disabled ring; counted
+     * here); otherwise frame i lies in its readable part at offset {@link #headerSize()}, {@code lengths[i]} bytes,
+     * its header decoded into {@code headers[i]}. Every chain taken, skipped or not, goes back with
+     * {@link #completeTx(DescriptorChain)}. First every chain is taken, then every header decoded: each step's first
+     * touch of memory the driver just wrote (descriptors, then buffers) is a cache miss, and misses of independent
+     * chains overlap where one chain at a time would wait for each in turn.
      *
-     * @return the frames taken (0 when none is available)
+     * <p>Nothing but the available position changes until the chains are completed, so a caller whose thread was
+     * cut short in here (a memory fault HotSpot raises late, anywhere) can give them all back with
+     * {@link #rewindTx(int)} to the {@link #txMark()} it took before.
+     *
+     * @return the chains taken (0 when none is available)
      */
     public int pollTxBurst(DescriptorChain[] chains, VirtioNetHeader[] headers, int[] lengths, int max) {
         tx.prefetch(max);
         int n = 0;
-        for (int guard = Math.max(1, tx.size()); guard > 0 && n < max; guard--) {
-            DescriptorChain c = chains[n];
-            if (!tx.pop(c)) {
-                break;
-            }
-            int len = txLength(c);
-            if (len >= 0) {
-                lengths[n++] = len;
-            }
+        while (n < max && tx.pop(chains[n])) {
+            lengths[n] = txLength(chains[n]);
+            n++;
         }
         int good = 0;
         long bytes = 0;
         for (int i = 0; i < n; i++) {
-            DescriptorChain c = chains[i];
-            if (!takeTxHeader(c, headers[good])) {
-                continue;
+            int len = lengths[i];
+            if (len >= 0) {
+                decodeHeader(chains[i], headers[i]);
+                if (txHeaderAccepted(headers[i])) {
+                    bytes += len;
+                    good++;
+                } else {
+                    lengths[i] = TX_SKIP;
+                }
             }
-            if (good != i) { // keep the good ones first, in ring order
-                chains[i] = chains[good];
-                chains[good] = c;
-                lengths[good] = lengths[i];
-            }
-            bytes += lengths[good];
-            good++;
         }
         stats.txFrames += good;
         stats.txBytes += bytes;
-        return good;
+        return n;
+    }
+
+    /** Where the transmit queue stands, for {@link #rewindTx(int)}. */
+    public int txMark() {
+        return tx.lastAvailIndex();
+    }
+
+    /** Gives back the transmit chains taken since {@code mark} ({@link #txMark()}), none of which was completed. */
+    public void rewindTx(int mark) {
+        tx.rewind(mark);
     }
 
     /**
-     * Checks a popped transmit chain and decodes its header: the frame length, or -1 when the chain was returned
-     * (counted) instead: too short, with device-writable descriptors (§2.7.4: a transmit buffer is driver-to-device
-     * only; forwarding its readable part would cut the frame short), longer than {@code capacity}, a header the driver
-     * may not send, or a disabled ring (taken and discarded).
+     * Checks a popped transmit chain and decodes its header: the frame length, or {@link #TX_SKIP} when the chain was
+     * returned (counted) instead: too short, with device-writable descriptors (§2.7.4: a transmit buffer is
+     * driver-to-device only; forwarding its readable part would cut the frame short), longer than {@code capacity}, a
+     * header the driver may not send, or a disabled ring (taken and discarded).
      */
     private int takeTx(DescriptorChain c, VirtioNetHeader header, int capacity) {
         int len = txLength(c);
-        if (len < 0) {
-            return -1;
-        }
-        if (len > capacity) {
+        if (len >= 0 && len > capacity) {
             stats.txDropsTooBig++;
+            len = TX_SKIP;
+        }
+        if (len >= 0) {
+            decodeHeader(c, header);
+            if (!txHeaderAccepted(header)) {
+                len = TX_SKIP;
+            }
+        }
+        if (len < 0) {
             tx.pushUsed(c.head(), 0);
             txPending = true;
-            return -1;
         }
-        return takeTxHeader(c, header) ? len : -1;
+        return len;
     }
 
-    /** The frame length of a popped transmit chain, or -1 when it is too short or has writable descriptors (skipped). */
+    /** The frame length of a popped transmit chain, or {@link #TX_SKIP} (counted) if too short or device-writable. */
     private int txLength(DescriptorChain c) {
         int len = c.readableBytes() - headerSize;
         if (len < ETH_HEADER_LENGTH || c.writableBytes() != 0) {
-            skipTx(c);
-            return -1;
+            stats.txDropsMalformed++;
+            return TX_SKIP;
         }
         return len;
     }
 
     /**
-     * Decodes a transmit chain's header into {@code header}; false when the chain was returned (counted) instead: a
-     * header the driver may not send, or a disabled ring (taken and discarded).
+     * Whether a decoded transmit header may be forwarded; false (counted) for a header the driver may not send, or
+     * a disabled ring (its frames are taken and discarded).
      */
-    private boolean takeTxHeader(DescriptorChain c, VirtioNetHeader header) {
-        decodeHeader(c, header);
+    private boolean txHeaderAccepted(VirtioNetHeader header) {
         if (!acceptTxHeader(header)) {
-            skipTx(c);
+            stats.txDropsMalformed++;
             return false;
         }
         if (!txEnabled) {
             stats.txDropsDisabled++;
-            tx.pushUsed(c.head(), 0);
-            txPending = true;
             return false;
         }
         return true;
-    }
-
-    private void skipTx(DescriptorChain chain) {
-        stats.txDropsMalformed++;
-        tx.pushUsed(chain.head(), 0);
-        txPending = true;
     }
 
     /**
@@ -402,11 +407,18 @@ public final class NetDevice {
         boolean completes = header.needsCsum() && (features & Features.GUEST_CSUM) == 0
                 && field >= 0 && field + 2 <= length;
         short partial = completes ? frame.getShort(offset + field) : 0;
-        int r = prepareHeader(header, frame, offset, length);
-        if (r < 0) {
-            return r;
+        int r;
+        try {
+            r = prepareHeader(header, frame, offset, length);
+            if (r >= 0) {
+                r = deliver(frame, offset, null, 0, length);
+            }
+        } catch (InternalError e) { // a memory fault cut it short: the caller may deliver the frame again
+            if (completes) {
+                frame.putShort(offset + field, partial);
+            }
+            throw e;
         }
-        r = deliver(frame, offset, null, 0, length);
         if (r < 0 && completes) {
             frame.putShort(offset + field, partial);
         }
