@@ -63,6 +63,8 @@ abstract class Forwarder {
     private int burstNext;
     private int burstTrying;
     private int burstRetried;
+    /** Transmit bursts taken so far (for {@link #deliver}'s read-ahead of a receive ring). */
+    private long burstSeq;
     /** Slots whose receive pairs await a flush. */
     private final int[] dirty;
     private int dirtyCount;
@@ -167,6 +169,7 @@ abstract class Forwarder {
             burstTrying = -1;
             burstRetried = -1;
             burstTaking = false; // from here on each chain taken is completed, on resume if cut short
+            burstSeq++;
             long bytes = 0;
             int good = 0;
             for (int k = 0; k < frames; k++) {
@@ -315,6 +318,10 @@ abstract class Forwarder {
             return;
         }
         QueuePair out = rxPair(d, pair);
+        if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: read its ring ahead for the rest
+            dst.prefetchedBurst = burstSeq;
+            out.net().prefetchRx(burstFrames - burstTrying);
+        }
         if (GsoSegmenter.mustSegment(header, out.net().features())) {
             segmentTo(dst, out, header, null, offset, length);
             return;

@@ -36,6 +36,8 @@ final class PortState {
     volatile Capture capture;
     /** Worker-owned scratch: receive pairs to flush after the current burst (bit i = pair i, bit 63 = all). */
     long dirtyPairs;
+    /** Receive-worker scratch: the transmit burst whose frames this port's receive ring was read ahead for. */
+    long prefetchedBurst = -1;
 
     long txFrames;
     long txBytes;

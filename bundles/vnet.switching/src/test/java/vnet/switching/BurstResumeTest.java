@@ -2,6 +2,7 @@ package vnet.switching;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -50,7 +51,12 @@ class BurstResumeTest {
         /** A late memory fault, once: right after the first burst of frames was taken. */
         LATE_FAULT_IN_TAKE,
         /** A late memory fault, once: delivering the FAILING-th frame into the receiver. */
-        LATE_FAULT_IN_DELIVERY
+        LATE_FAULT_IN_DELIVERY,
+        /**
+         * As LATE_FAULT_IN_TAKE, and a second one surfaces while the worker handles the first (in its log call),
+         * so that it escapes the round: the worker thread goes on all the same.
+         */
+        LATE_FAULT_ESCAPING_ROUND
     }
 
     /** A two-port link whose forwarder is cut short as {@code cut} says. */
@@ -100,7 +106,8 @@ class BurstResumeTest {
                 @Override
                 int takeTxBurst(NetDevice net) {
                     int n = super.takeTxBurst(net);
-                    if (cut == Cut.LATE_FAULT_IN_TAKE && n > 0 && lateFaultOnce()) {
+                    if ((cut == Cut.LATE_FAULT_IN_TAKE || cut == Cut.LATE_FAULT_ESCAPING_ROUND) && n > 0
+                            && lateFaultOnce()) {
                         throw new InternalError("injected: a memory fault raised late, the burst taken");
                     }
                     return n;
@@ -148,6 +155,35 @@ class BurstResumeTest {
     @EnumSource(value = Cut.class, names = {"LATE_FAULT_IN_FRAME", "LATE_FAULT_IN_TAKE", "LATE_FAULT_IN_DELIVERY"})
     void anotherPortsLateFaultCostsNoFrame(Cut cut) throws Exception {
         forwardSix(cut, -1);
+    }
+
+    @Test
+    void aFaultThatEscapesTheRoundDoesNotEndTheWorker() throws Exception {
+        java.util.logging.Logger vnet = java.util.logging.Logger.getLogger("vnet");
+        java.util.concurrent.atomic.AtomicBoolean thrown = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.logging.Handler second = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage() != null && r.getMessage().contains("no running port") && !thrown.getAndSet(true)) {
+                    throw new InternalError("injected: a second memory fault raised late, while the first is handled");
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        vnet.addHandler(second);
+        try {
+            forwardSix(Cut.LATE_FAULT_ESCAPING_ROUND, -1);
+        } finally {
+            vnet.removeHandler(second);
+        }
+        assertTrue(thrown.get(), "the second fault was raised in the worker's handling of the first");
     }
 
     /** Sends six frames in one burst through a link cut short as {@code cut} says; all but frame {@code lost} arrive. */

@@ -475,6 +475,16 @@ public final class NetDevice {
         return rx.needsNotification();
     }
 
+    /**
+     * Reads ahead the receive ring for {@code frames} frames about to be delivered (see {@link DeviceQueue#prefetch}):
+     * the descriptor misses of a burst overlap instead of coming one per frame.
+     */
+    public void prefetchRx(int frames) {
+        if (rxEnabled) {
+            rx.prefetch(frames);
+        }
+    }
+
     /** @return whether the driver has posted receive buffers not yet used */
     public boolean rxHasBuffers() {
         return rx.hasAvailable();
