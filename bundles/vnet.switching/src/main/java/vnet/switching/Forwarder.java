@@ -92,9 +92,8 @@ abstract class Forwarder {
     /** A frame another worker handed over, and its header, being delivered (see {@link #received}). */
     private final UnsafeBuffer handedFrame = new UnsafeBuffer(0, 0);
     private final VirtioNetHeader handedHeader = new VirtioNetHeader();
-    /** Takes this worker's hand-off records (see {@link Handoff#dispatch}). */
-    final org.agrona.concurrent.MessageHandler handedOver = (type, b, at, length) -> Handoff.dispatch(this, type, b,
-            at, length);
+    /** Takes this worker's hand-off records (see {@link #handOver}). */
+    final org.agrona.concurrent.MessageHandler handedOver = this::handOver;
 
     Forwarder(int index, int maxPorts, Handoff handoff) {
         this.index = index;
@@ -417,6 +416,20 @@ abstract class Forwarder {
         }
         handedTo |= 1L << dst.rxWorker;
         return 1;
+    }
+
+    /**
+     * One record another worker handed this one ({@link Handoff#dispatch}). The ring counts a record as read before
+     * its handler runs, so a memory fault raised late in here (another port's: see {@link #intoRx}) is blamed and the
+     * record handled once more: a frame may then arrive twice, but not never.
+     */
+    private void handOver(int type, MutableDirectBuffer b, int at, int length) {
+        try {
+            Handoff.dispatch(this, type, b, at, length);
+        } catch (InternalError e) {
+            worker.fault(e);
+            Handoff.dispatch(this, type, b, at, length);
+        }
     }
 
     /** Wakes the workers handed frames since the last call, if they sleep (notification mode). */

@@ -85,23 +85,12 @@ class BurstResumeTest {
 
         @Override
         Forwarder forwarder(int index, Handoff handoff) {
-            return new Forwarder(index, 2, null) {
+            return new DrainingForwarder(index, null) {
                 private int seen;
                 private int mark = -1;
                 private boolean faulted;
                 private final org.agrona.concurrent.UnsafeBuffer markBytes =
                         new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(4));
-
-                @Override
-                int forward(int count) {
-                    int moved = 0;
-                    for (int s = 0; s < count; s++) {
-                        if (drains(slots[s], devices[s])) {
-                            moved += drainTx(slots[s], devices[s]);
-                        }
-                    }
-                    return moved;
-                }
 
                 @Override
                 int takeTxBurst(NetDevice net) {
