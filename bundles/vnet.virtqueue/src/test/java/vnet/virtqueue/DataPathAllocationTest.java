@@ -42,11 +42,13 @@ class DataPathAllocationTest {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long tid = Thread.currentThread().getId();
         long sink = 0;
-        long before = 0;
-        for (int round = 0; round < 2; round++) {
-            if (round == 1) {
-                before = mx.getThreadAllocatedBytes(tid);
-            }
+        // Round 0 warms up. A one-off allocation in a measured round (an object the JIT had eliminated, rebuilt when
+        // a method is deoptimized; seen once in CI: 360 bytes) is not a per-frame one, which shows in every round of
+        // 50,000: so up to five rounds are measured, and one of them must allocate nothing.
+        StringBuilder measured = new StringBuilder();
+        long allocated = -1;
+        for (int round = 0; round < 6 && allocated != 0; round++) {
+            long before = mx.getThreadAllocatedBytes(tid);
             for (int i = 0; i < 50_000; i++) {
                 int id = (i & 1) == 0 ? tx.add(addrs, lens, 2, 1) : tx.addIndirect(addrs, lens, 2, 1);
                 int id2 = tx.add(data + 0x2000, 64, true);
@@ -75,9 +77,13 @@ class DataPathAllocationTest {
                 }
                 tx.enableInterrupts();
             }
+            long bytes = mx.getThreadAllocatedBytes(tid) - before;
+            if (round > 0) {
+                allocated = bytes;
+                measured.append(' ').append(bytes);
+            }
         }
-        long allocated = mx.getThreadAllocatedBytes(tid) - before;
         assertNotEquals(0, sink);
-        assertEquals(0, allocated, "bytes allocated by 50,000 round trips");
+        assertEquals(0, allocated, "bytes allocated by 50,000 round trips, per measured round:" + measured);
     }
 }
