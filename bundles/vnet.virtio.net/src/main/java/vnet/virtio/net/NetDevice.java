@@ -245,8 +245,7 @@ public final class NetDevice {
         for (int i = 0; i < n; i++) {
             int len = lengths[i];
             if (len >= 0) {
-                decodeHeader(chains[i], headers[i]);
-                if (txHeaderAccepted(headers[i])) {
+                if (takeTxHeader(chains[i], headers[i])) {
                     bytes += len;
                     good++;
                 } else {
@@ -277,15 +276,12 @@ public final class NetDevice {
      */
     private int takeTx(DescriptorChain c, VirtioNetHeader header, int capacity) {
         int len = txLength(c);
-        if (len >= 0 && len > capacity) {
+        if (len > capacity) {
             stats.txDropsTooBig++;
             len = TX_SKIP;
         }
-        if (len >= 0) {
-            decodeHeader(c, header);
-            if (!txHeaderAccepted(header)) {
-                len = TX_SKIP;
-            }
+        if (len >= 0 && !takeTxHeader(c, header)) {
+            len = TX_SKIP;
         }
         if (len < 0) {
             tx.pushUsed(c.head(), 0);
@@ -305,10 +301,12 @@ public final class NetDevice {
     }
 
     /**
-     * Whether a decoded transmit header may be forwarded; false (counted) for a header the driver may not send, or
-     * a disabled ring (its frames are taken and discarded).
+     * Decodes a transmit chain's header into {@code header}: whether the frame may be forwarded; false (counted) for
+     * a header the driver may not send, or a disabled ring (its frames are taken and discarded). Returns nothing to
+     * the driver: the caller does.
      */
-    private boolean txHeaderAccepted(VirtioNetHeader header) {
+    private boolean takeTxHeader(DescriptorChain c, VirtioNetHeader header) {
+        decodeHeader(c, header);
         if (!acceptTxHeader(header)) {
             stats.txDropsMalformed++;
             return false;
@@ -407,22 +405,19 @@ public final class NetDevice {
         boolean completes = header.needsCsum() && (features & Features.GUEST_CSUM) == 0
                 && field >= 0 && field + 2 <= length;
         short partial = completes ? frame.getShort(offset + field) : 0;
-        int r;
+        boolean delivered = false;
         try {
-            r = prepareHeader(header, frame, offset, length);
+            int r = prepareHeader(header, frame, offset, length);
             if (r >= 0) {
                 r = deliver(frame, offset, null, 0, length);
             }
-        } catch (InternalError e) { // a memory fault cut it short: the caller may deliver the frame again
-            if (completes) {
+            delivered = r >= 0;
+            return r;
+        } finally { // dropped, or cut short by a memory fault: the caller may deliver the frame again
+            if (!delivered && completes) {
                 frame.putShort(offset + field, partial);
             }
-            throw e;
         }
-        if (r < 0 && completes) {
-            frame.putShort(offset + field, partial);
-        }
-        return r;
     }
 
     /**
