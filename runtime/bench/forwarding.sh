@@ -16,7 +16,13 @@
 # VNET_KINDS (forwarders, default "dpdk p2p switch"; a vnet kind may carry +busy (busy-poll mode) and +before (run
 # with the jar VNET_JAR_BEFORE) and +wN (N workers, --workers N), e.g. "dpdk p2p+before p2p+busy switch+before switch+busy"
 # for a before/after run),
-# VNET_CPUS (cores for the vnet JVM, default 1: the DPDK forwarder's lcore), VNET_JAVA_OPTS (extra JVM options for the vnet forwarder, e.g. a JFR recording), VNET_BENCH_DIR (work dir).
+# VNET_CPUS (cores for the vnet JVM, default 1: the DPDK forwarder's lcore), VNET_JAVA_OPTS (extra JVM options for the vnet forwarder, e.g. a JFR recording), VNET_BENCH_DIR (work dir),
+# VNET_AB (1 = A/B in one run: every vnet JVM gets -Dvnet.ab=<work dir>/ab, whose content (0 or 1) flips with each
+# window, first 0 in even rounds and 1 in odd ones; a change put behind vnet.virtqueue.AbSwitch.b is then measured
+# against the code without it in the same machine state, and each run's mean of its B windows over its A windows is
+# reported; README "A/B in one run"),
+# VNET_HUGE (1 = both testpmd processes on 2 MB hugepages, --in-memory --single-file-segments, as DPDK is deployed;
+# reserves them in /proc/sys/vm/nr_hugepages when fewer are free and gives them back at the end).
 # Needs root (testpmd); installs dpdk-dev with apt-get if dpdk-testpmd is missing; builds the runtime jar if missing.
 set -euo pipefail
 ROUNDS=${1:-3}
@@ -27,6 +33,16 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 JAR=${VNET_JAR:-$ROOT/runtime/target/vnet.jar}
 JAVA=${JAVA:-java}
 TESTPMD=/usr/bin/dpdk-testpmd
+DPDK_MEM=(--no-huge -m 1024)
+HUGEPAGES_BEFORE=
+if [[ ${VNET_HUGE:-0} == 1 ]]; then
+    DPDK_MEM=(--in-memory --single-file-segments -m 1024)
+    HUGEPAGES_BEFORE=$(cat /proc/sys/vm/nr_hugepages)
+    free=$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)
+    if ((free < 1100)); then # 1024 MB for each of the two testpmd processes, and some to spare
+        echo $((HUGEPAGES_BEFORE + 1100 - free)) > /proc/sys/vm/nr_hugepages
+    fi
+fi
 WORK=${VNET_BENCH_DIR:-$(mktemp -d /tmp/vnet-bench.XXXXXX)}
 mkdir -p "$WORK"
 MAC0=02:00:00:00:b0:01
@@ -56,6 +72,7 @@ cleanup() {
     exec 3>&-
     stop "$GEN_PID"; GEN_PID=
     stop "$FWD_PID"; FWD_PID=
+    [[ -z $HUGEPAGES_BEFORE ]] || echo "$HUGEPAGES_BEFORE" > /proc/sys/vm/nr_hugepages
 }
 trap cleanup EXIT
 
@@ -73,7 +90,7 @@ start_forwarder() { # kind dir
     case $kind in
     dpdk)
         mkfifo "$dir/fwd.in"
-        timeout --signal=KILL 300 "$TESTPMD" -l 0,1 --main-lcore 0 --no-huge -m 1024 --no-pci \
+        timeout --signal=KILL 300 "$TESTPMD" -l 0,1 --main-lcore 0 "${DPDK_MEM[@]}" --no-pci \
             --file-prefix "vnet-bench-fwd-$$" \
             --vdev "net_vhost0,iface=$dir/a.sock,queues=1" --vdev "net_vhost1,iface=$dir/b.sock,queues=1" \
             -- -i --auto-start --no-mlockall --forward-mode=io --total-num-mbufs=32768 \
@@ -86,6 +103,8 @@ start_forwarder() { # kind dir
         [[ ${VNET_BUSY:-0} == 1 || $kind == *+busy* ]] && opts+=(--busy-poll)
         [[ $kind == *+before* ]] && jar=${VNET_JAR_BEFORE:?"kind $kind needs VNET_JAR_BEFORE"}
         [[ $kind =~ \+w([0-9]+) ]] && opts+=(--workers "${BASH_REMATCH[1]}")
+        local jopts=${VNET_JAVA_OPTS:-}
+        [[ ${VNET_AB:-0} == 1 ]] && jopts+=" -Dvnet.ab=$WORK/ab"
         {
             echo "vnet:create $base $link ${opts[*]}"
             echo "vnet:create port $link a ds-max=8 mac=$MAC0 --socket $dir/a.sock"
@@ -93,7 +112,7 @@ start_forwarder() { # kind dir
         } > "$dir/setup.gosh"
         # shellcheck disable=SC2086
         # on core 1 like the DPDK forwarder's lcore (the generator polls core 0)
-        timeout --signal=KILL 300 taskset -c "${VNET_CPUS:-1}" "$JAVA" ${VNET_JAVA_OPTS:-} -Dvnet.default=false \
+        timeout --signal=KILL 300 taskset -c "${VNET_CPUS:-1}" "$JAVA" $jopts -Dvnet.default=false \
             -Dvnet.runtime.dir="$dir/rt" -Dorg.osgi.framework.storage="$dir/state" \
             -Dgosh.args="--noshutdown --nointeractive $dir/setup.gosh" -jar "$jar" < /dev/null > "$dir/fwd.log" 2>&1 &
         ;;
@@ -103,12 +122,14 @@ start_forwarder() { # kind dir
 }
 
 # Prints the generator's Rx-pps summed over both ports: the best of SECONDS_MEASURED one-second windows after WARMUP.
-measure() { # dir size
-    local dir=$1 size=$2
+# With VNET_AB=1 the A/B file flips with every window, starting at variant $3 (and every half second in the warm-up,
+# so that both variants are compiled before the windows).
+measure() { # dir size [first variant]
+    local dir=$1 size=$2 ab=${3:-0}
     mkfifo "$dir/gen.in"
     # the generator forwards on core 0, the DPDK forwarder on core 1 (two busy-polling lcores on one core
     # would take turns by the scheduler's time slice)
-    timeout --signal=KILL 120 "$TESTPMD" -l 1,0 --main-lcore 1 --no-huge -m 1024 --no-pci \
+    timeout --signal=KILL 120 "$TESTPMD" -l 1,0 --main-lcore 1 "${DPDK_MEM[@]}" --no-pci \
         --file-prefix "vnet-bench-gen-$$" \
         --vdev "net_virtio_user0,path=$dir/a.sock,queues=1,mac=$MAC0" \
         --vdev "net_virtio_user1,path=$dir/b.sock,queues=1,mac=$MAC1" \
@@ -120,10 +141,16 @@ measure() { # dir size
     for _ in $(seq 300); do grep -q 'Checking link statuses...' "$dir/gen.log" && break; sleep 0.1; done
     sleep 2
     echo "start tx_first 32" >&3
-    sleep "$WARMUP"
+    if [[ ${VNET_AB:-0} == 1 ]]; then
+        for ((i = 0; i < WARMUP * 2; i++)); do echo $((i % 2)) > "$WORK/ab"; sleep 0.5; done
+        echo "$ab" > "$WORK/ab"
+    else
+        sleep "$WARMUP"
+    fi
     echo "show port stats all" >&3 # starts the first window
     for ((i = 0; i < SECONDS_MEASURED; i++)); do
         sleep 1
+        [[ ${VNET_AB:-0} == 1 ]] && echo $(((i + 1 + ab) % 2)) > "$WORK/ab"
         echo "show port stats all" >&3
     done
     sleep 0.5
@@ -141,7 +168,7 @@ run() { # kind size round: sets PPS[kind,size,round]
     local dir=$WORK/$1-$2-$3
     rm -rf "$dir"; mkdir -p "$dir"
     start_forwarder "$1" "$dir"
-    measure "$dir" "$2" > "$dir/pps"
+    measure "$dir" "$2" $(($3 % 2)) > "$dir/pps"
     exec 4>&-
     stop "$FWD_PID"; FWD_PID=
     PPS[$1,$2,$3]=$(cat "$dir/pps")
@@ -151,14 +178,20 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR
 
 read -r -a KINDS <<< "${VNET_KINDS:-dpdk p2p switch}"
 echo "vnet forwarding benchmark: $ROUNDS rounds, ${SECONDS_MEASURED}s each after ${WARMUP}s warm-up, poll=${VNET_POLL:-0} busy=${VNET_BUSY:-0}, work dir $WORK" >&2
-declare -A PPS
+declare -A PPS AB
 for size in $SIZES; do
     for ((r = 0; r < ROUNDS; r++)); do
         for ((k = 0; k < ${#KINDS[@]}; k++)); do
             kind=${KINDS[(k + r) % ${#KINDS[@]}]} # rotate who goes first
             run "$kind" "$size" "$r"
             pps=${PPS[$kind,$size,$r]}
-            printf '  %5s B round %d %-18s %6.2f Mpps\n' "$size" "$r" "$kind" "$(echo "$pps / 1000000" | bc -l)" >&2
+            printf '  %5s B round %d %-18s %6.2f Mpps' "$size" "$r" "$kind" "$(echo "$pps / 1000000" | bc -l)" >&2
+            if [[ ${VNET_AB:-0} == 1 && $kind != dpdk ]]; then # the windows' variants: (window + first) % 2
+                AB[$kind,$size,$r]=$(awk -v f=$((r % 2)) '{ for (i = 1; i <= NF; i++) { v = (i - 1 + f) % 2; s[v] += $i; n[v]++ } }
+                    END { printf "%.4f", (s[1] / n[1]) / (s[0] / n[0]) }' "$WORK/$kind-$size-$r/windows")
+                printf '  B/A %s' "${AB[$kind,$size,$r]}" >&2
+            fi
+            echo >&2
         done
     done
 done
@@ -193,3 +226,31 @@ for size in $SIZES; do
     echo "$line$tail"
 done
 echo "(median of $ROUNDS rounds of the best 1 s window; ratios: median of the per-round ratios; Rx-pps of the generator, both ports)"
+# The machine's two speeds (README "Two speeds") decide each run; the best round of each kind shows the fast one.
+best() { # kind size: the kind's best round
+    local r v=()
+    for ((r = 0; r < ROUNDS; r++)); do v+=("${PPS[$1,$2,$r]}"); done
+    printf '%s\n' "${v[@]}" | sort -g | tail -1
+}
+echo
+header="| frame | DPDK testpmd |"; rule="|---|---|"
+for kind in "${KINDS[@]}"; do [[ $kind == dpdk ]] || { header+=" vnet $kind |"; rule+="---|"; }; done
+echo "$header"
+echo "$rule"
+for size in $SIZES; do
+    line="| $size B | $(mpps "$(best dpdk "$size")") |"
+    for kind in "${KINDS[@]}"; do [[ $kind == dpdk ]] || line+=" $(mpps "$(best "$kind" "$size")") |"; done
+    echo "$line"
+done
+echo "(the best round of each kind)"
+if [[ ${VNET_AB:-0} == 1 ]]; then
+    echo
+    for size in $SIZES; do
+        for kind in "${KINDS[@]}"; do
+            [[ $kind == dpdk ]] && continue
+            q=(); for ((r = 0; r < ROUNDS; r++)); do q+=("${AB[$kind,$size,$r]}"); done
+            printf '%s B %s: B/A median %.3f (runs: %s)\n' "$size" "$kind" "$(printf '%s\n' "${q[@]}" | median)" "${q[*]}"
+        done
+    done
+    echo "(A/B in one run: each run's mean Rx-pps of its B windows over its A windows)"
+fi

@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * DPDK's {@code dpdk-testpmd} (Debian package {@code dpdk-dev}, DPDK 22.11) as a peer: installed on demand, run
- * without hugepages or PCI devices, interactive with commands fed on standard input, stopped by PID.
+ * without PCI devices and without hugepages (or on them, see {@link Testpmd.Builder#hugepages}), interactive with
+ * commands fed on standard input, stopped by PID.
  *
  * <pre>{@code
  * try (Dpdk.Testpmd t = Dpdk.testpmd(dir).vdev("net_vhost0,iface=" + a + ",queues=1").start()) { ... }
@@ -34,6 +35,34 @@ public final class Dpdk {
         if (!Files.isExecutable(Path.of(TESTPMD))) {
             Apt.install("dpdk-dev");
         }
+    }
+
+    /**
+     * Makes sure at least {@code pages} 2 MB hugepages are free, reserving more in {@code /proc/sys/vm/nr_hugepages}
+     * (root); closing gives back what was reserved. Fails when the kernel cannot find them.
+     */
+    public static AutoCloseable reserveHugepages(int pages) throws IOException {
+        Path nr = Path.of("/proc/sys/vm/nr_hugepages");
+        int before = Integer.parseInt(Files.readString(nr).trim());
+        int free = hugepagesFree();
+        if (free >= pages) {
+            return () -> { };
+        }
+        Files.writeString(nr, Integer.toString(before + pages - free));
+        if (hugepagesFree() < pages) {
+            Files.writeString(nr, Integer.toString(before));
+            throw new IOException("cannot reserve " + pages + " hugepages of 2 MB (free: " + hugepagesFree() + ")");
+        }
+        return () -> Files.writeString(nr, Integer.toString(before));
+    }
+
+    private static int hugepagesFree() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+            if (line.startsWith("HugePages_Free:")) {
+                return Integer.parseInt(line.substring("HugePages_Free:".length()).trim());
+            }
+        }
+        throw new IOException("no HugePages_Free in /proc/meminfo");
     }
 
     /** A testpmd builder whose log goes to {@code workDir}. */
@@ -61,6 +90,7 @@ public final class Dpdk {
             private final List<String> vdevs = new ArrayList<>();
             private String lcores = "0-1";
             private int memoryMb = 1024;
+            private boolean hugepages;
             private String forwardMode = "io";
             private int nice = 19;
             private int mbufs = 8192;
@@ -104,6 +134,15 @@ public final class Dpdk {
                 return this;
             }
 
+            /**
+             * On 2 MB hugepages ({@code --in-memory --single-file-segments}: memfds of hugepages, no files left
+             * behind) instead of {@code --no-huge}; reserve them first with {@link Dpdk#reserveHugepages}.
+             */
+            public Builder hugepages(boolean hugepages) {
+                this.hugepages = hugepages;
+                return this;
+            }
+
             /** {@code --total-num-mbufs} (default 8192: small, enough for a few ports). */
             public Builder mbufs(int mbufs) {
                 this.mbufs = mbufs;
@@ -129,8 +168,9 @@ public final class Dpdk {
             public List<String> commandLine(String filePrefix) {
                 List<String> cmd = new ArrayList<>(List.of("nice", "-n", Integer.toString(nice),
                         "stdbuf", "-oL", "-eL", // line-buffered log, so that awaitLine sees lines at once
-                        TESTPMD, "-l", lcores, "--no-huge", "-m", Integer.toString(memoryMb), "--no-pci",
-                        "--file-prefix", filePrefix));
+                        TESTPMD, "-l", lcores));
+                cmd.addAll(hugepages ? List.of("--in-memory", "--single-file-segments") : List.of("--no-huge"));
+                cmd.addAll(List.of("-m", Integer.toString(memoryMb), "--no-pci", "--file-prefix", filePrefix));
                 for (String v : vdevs) {
                     cmd.add("--vdev");
                     cmd.add(v);

@@ -240,6 +240,25 @@ public final class DescriptorChain {
                 ? hva[s] + offset : GuestMemory.NO_ADDRESS;
     }
 
+    /**
+     * Loads byte 0 of the readable part and byte {@code offset} of it, where these lie in its first segment, and
+     * returns their sum (0 without a readable segment); changes nothing. A device touches a burst's buffers this way
+     * in one tight loop before it reads them: the first touch of memory the driver just wrote is a cache miss, and the
+     * misses of a whole burst (a header and a frame may be in different lines) then overlap instead of coming one
+     * chain at a time. Never reads outside the segment.
+     */
+    public int touch(int offset) {
+        if (readableSegments == 0) {
+            return 0;
+        }
+        long at = hva[0];
+        int v = Mem.getU8(at);
+        if (offset > 0 && offset < len[0]) {
+            v += Mem.getU8(at + offset);
+        }
+        return v;
+    }
+
     // ---- copies ----
 
     /**

@@ -321,8 +321,9 @@ class SharedMemoryExchangeTest {
     }
 
     /**
-     * One buffer each side (a small frame): the copy takes its one-segment path, and the in-place address the data path
-     * writes a receive header at exists exactly while the bytes lie in the writable part's first segment.
+     * One buffer each side (a small frame): the copy takes its one-segment path, the in-place address the data path
+     * writes a receive header at exists exactly while the bytes lie in the writable part's first segment, and a
+     * touch reads only inside the readable part's first segment.
      */
     @Test
     void singleBufferChainsCopyAndGiveInPlaceAddresses() {
@@ -352,6 +353,13 @@ class SharedMemoryExchangeTest {
         assertEquals(75, driverMem.getU8(DATA + 0x3000 + 63));
         assertEquals(64, DescriptorChain.copy(tx, 0, both, 36, 1000), "clamped by the destination");
 
+        assertEquals(0 + 12, tx.touch(12), "bytes 0 and 12 of the readable part");
+        assertEquals(0, tx.touch(76), "byte 0 only: 76 is past the segment");
+        assertEquals(0, rx.touch(12), "no readable part");
+        driverMem.putU8(DATA + 0x2000, 5);
+        driverMem.putU8(DATA + 0x2000 + 7, 9);
+        assertEquals(5 + 9, both.touch(7));
+        assertEquals(5, both.touch(8), "byte 0 only: the readable segment holds 8 bytes");
         assertEquals(GuestMemory.NO_ADDRESS, tx.writableAddress(0, 1), "no writable part");
         assertEquals(deviceMem.hostAddress(DATA + 0x1000, 12), rx.writableAddress(0, 12));
         assertEquals(deviceMem.hostAddress(DATA + 0x1000 + 2036, 12), rx.writableAddress(2036, 12));

@@ -3,6 +3,7 @@ package vnet.transport.shm.vhost;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -74,17 +75,21 @@ class DpdkPeersTest {
     /**
      * testpmd's virtio-user driver connects to a vnet port (vnet serves, in server mode); the test-only loopback
      * data path returns what testpmd transmits. testpmd sends a first burst ({@code start tx_first}) and then forwards
-     * what it receives back to the same port, so the frames circulate: both sides count them.
+     * what it receives back to the same port, so the frames circulate: both sides count them. With hugepages, testpmd's
+     * memory (the regions vnet maps) is memfds of 2 MB pages, as with DPDK deployed and QEMU guests on hugepages.
      */
-    @ParameterizedTest(name = "{0}, {1}")
-    @CsvSource({"io, packed_vq=0", "macswap, packed_vq=1", "io, mrg_rxbuf=0"})
-    void testpmdVirtioUserOnAVnetPort(String forwardMode, String vdevOption) throws Exception {
-        try (WorkDir dir = WorkDir.create("vnet-vu-")) {
+    @ParameterizedTest(name = "{0}, {1}, hugepages={2}")
+    @CsvSource({"io, packed_vq=0, false", "macswap, packed_vq=1, false", "io, mrg_rxbuf=0, false",
+        "io, packed_vq=0, true"})
+    void testpmdVirtioUserOnAVnetPort(String forwardMode, String vdevOption, boolean hugepages) throws Exception {
+        try (WorkDir dir = WorkDir.create("vnet-vu-");
+                AutoCloseable pages = hugepages ? Dpdk.reserveHugepages(300) : () -> { }) {
             Path sock = dir.resolve("vnet.sock");
             // DPDK maps its memory in several segments: allow as many as the vhost-user table holds.
             try (VhostUserPort port = VhostUserPort.listen("testpmd", sock, PortSettings.defaults().withDsMax(8));
                     LoopbackDataPath loop = new LoopbackDataPath(port);
-                    Dpdk.Testpmd testpmd = Dpdk.testpmd(dir.path()).name("testpmd-virtio-user")
+                    Dpdk.Testpmd testpmd = Dpdk.testpmd(dir.path()).name("testpmd-virtio-user").hugepages(hugepages)
+                            .memoryMb(hugepages ? 512 : 1024)
                             .vdev("net_virtio_user0,mac=52:54:00:00:03:01,path=" + sock + ",queues=1," + vdevOption)
                             .forwardMode(forwardMode).appArgs("--port-topology=loop")
                             .timeLimit(Duration.ofMinutes(2)).start()) {
@@ -106,10 +111,14 @@ class DpdkPeersTest {
                 long[] stats = portStats(testpmd, 0);
                 long rx = stats[0];
                 long tx = stats[1];
-                System.out.printf("testpmd virtio-user (%s, %s) on a vnet port: first 1000 frames within %d ms, then "
-                                + "%.0f frames/s; vnet looped %d in all; testpmd rx %d tx %d; negotiated %s%n", forwardMode,
-                        vdevOption, started, window * 1000.0 / Math.max(1, ms), looped, rx, tx,
+                System.out.printf("testpmd virtio-user (%s, %s, hugepages=%b) on a vnet port: first 1000 frames within %d"
+                                + " ms, then %.0f frames/s; vnet looped %d in all; testpmd rx %d tx %d; negotiated %s%n",
+                        forwardMode, vdevOption, hugepages, started, window * 1000.0 / Math.max(1, ms), looped, rx, tx,
                         Features.toString(port.backend().features()));
+                if (hugepages) { // the memory vnet maps is really hugepages, not a fallback to 4 KB pages
+                    String smaps = Files.readString(Path.of("/proc/" + testpmd.pid() + "/smaps"));
+                    assertTrue(smaps.contains("KernelPageSize:     2048 kB"), "testpmd maps 2 MB pages");
+                }
                 assertTrue(looped >= 1000, "vnet forwarded frames from testpmd: " + looped + "\n" + testpmd.process().tail(30));
                 assertTrue(rx > 0 && tx > 0, "testpmd counted frames both ways: rx " + rx + " tx " + tx);
                 assertEquals(0, loop.dropped());
