@@ -44,6 +44,13 @@ abstract class Forwarder {
     private final DescriptorChain[] burst = new DescriptorChain[TX_BURST];
     private final VirtioNetHeader[] burstHeaders = new VirtioNetHeader[TX_BURST];
     private final int[] burstLengths = new int[TX_BURST];
+    private final long[] burstHeads = new long[2 * TX_BURST];
+    /**
+     * The current frame's first 16 bytes as little-endian words (see NetDevice.pollTxBurst), for {@link #onFrame}:
+     * the Ethernet header without another read of guest memory.
+     */
+    long head0;
+    long head1;
     /** The port whose transmit burst is being forwarded (for memory faults in mid-frame), or null. */
     private PortState sending;
     /**
@@ -190,7 +197,7 @@ abstract class Forwarder {
 
     /** Takes a transmit burst into the burst's arrays (see NetDevice.pollTxBurst); tests cut a round short here. */
     int takeTxBurst(NetDevice net) {
-        return net.pollTxBurst(burst, burstHeaders, burstLengths, TX_BURST);
+        return net.pollTxBurst(burst, burstHeaders, burstLengths, burstHeads, TX_BURST);
     }
 
     /**
@@ -226,6 +233,8 @@ abstract class Forwarder {
                     }
                     frameLength = length;
                     flowHashValid = false;
+                    head0 = burstHeads[2 * k];
+                    head1 = burstHeads[2 * k + 1];
                     onFrame(src, in.index(), hdr, length);
                 }
             } catch (InternalError e) {

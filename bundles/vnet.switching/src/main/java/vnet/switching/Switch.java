@@ -170,7 +170,6 @@ public final class Switch extends FabricBase {
     /** One worker's part of the switch: its ports' frames, its MAC table replica, its re-tagging scratch. */
     private final class Forward extends Forwarder {
         final MacTable macs = new MacTable(macTableSize, TimeUnit.SECONDS.toNanos(macAgingSeconds), maxPorts);
-        private final UnsafeBuffer eth = new UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(18)); // off-heap: see NetDevice
         private final FrameBuffer scratch = new FrameBuffer(FrameBuffer.DEFAULT_CAPACITY + TAG_LENGTH);
         private final VirtioNetHeader scratchHeader = new VirtioNetHeader();
         private boolean scratchValid;
@@ -254,23 +253,21 @@ public final class Switch extends FabricBase {
             return moved;
         }
 
-        private static long mac(UnsafeBuffer b, int at) {
-            return (b.getInt(at, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16 | (b.getShort(at + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF);
-        }
-
         @Override
         void onFrame(PortState src, int pair, int offset, int length) {
             if (src.monitor) {
                 src.dropsMonitor++;
                 return;
             }
-            chain.read(offset, eth, 0, Math.min(18, length));
-            long dstMac = mac(eth, 0);
-            long srcMac = mac(eth, 6);
-            boolean tagged = (eth.getShort(12, ByteOrder.BIG_ENDIAN) & 0xFFFF) == ETH_P_8021Q;
+            // The Ethernet header from the burst's decode (Forwarder#head0): bytes 0..15 in network order.
+            long be0 = Long.reverseBytes(head0);
+            long be1 = Long.reverseBytes(head1);
+            long dstMac = be0 >>> 16;
+            long srcMac = (be0 & 0xFFFF) << 32 | be1 >>> 32;
+            boolean tagged = (int) (be1 >>> 16 & 0xFFFF) == ETH_P_8021Q;
             int vlan;
             if (tagged) {
-                vlan = length >= 18 ? eth.getShort(14, ByteOrder.BIG_ENDIAN) & 0x0FFF : 0;
+                vlan = length >= 18 ? (int) be1 & 0x0FFF : 0;
                 if (!src.trunk || !src.vlan.admits(vlan)) {
                     src.dropsVlan++;
                     return;

@@ -1,5 +1,6 @@
 package vnet.virtio.net;
 
+import java.nio.ByteOrder;
 import java.util.Objects;
 
 import org.agrona.MutableDirectBuffer;
@@ -224,7 +225,10 @@ public final class NetDevice {
      * Takes up to {@code max} transmit chains at once: chain i is in {@code chains[i]}, in ring order. If
      * {@code lengths[i]} is {@link #TX_SKIP}, the chain must not be forwarded (malformed, or a disabled ring; counted
      * here); otherwise frame i lies in its readable part at offset {@link #headerSize()}, {@code lengths[i]} bytes,
-     * its header decoded into {@code headers[i]}. Every chain taken, skipped or not, goes back with
+     * its header decoded into {@code headers[i]}, its first 16 bytes (the Ethernet header and a VLAN tag's TCI) in
+     * {@code heads[2i]} and {@code heads[2i + 1]} as two little-endian words, from the same copy as the header: a
+     * switch reads its addresses there, not from guest memory again (past the end of a frame shorter than 16 bytes
+     * the words are unspecified). Every chain taken, skipped or not, goes back with
      * {@link #completeTx(DescriptorChain)}. First every chain is taken, then every buffer touched, then every header
      * decoded: each step's first touch of memory the driver just wrote (descriptors, then buffers) is a cache miss,
      * and misses of independent chains overlap where one chain at a time would wait for each in turn. The touch is a
@@ -237,7 +241,7 @@ public final class NetDevice {
      *
      * @return the chains taken (0 when none is available)
      */
-    public int pollTxBurst(DescriptorChain[] chains, VirtioNetHeader[] headers, int[] lengths, int max) {
+    public int pollTxBurst(DescriptorChain[] chains, VirtioNetHeader[] headers, int[] lengths, long[] heads, int max) {
         tx.prefetch(max);
         int n = 0;
         while (n < max && tx.pop(chains[n])) {
@@ -255,6 +259,8 @@ public final class NetDevice {
             int len = lengths[i];
             if (len >= 0) {
                 if (takeTxHeader(chains[i], headers[i])) {
+                    heads[2 * i] = txScratch.getLong(headerSize, ByteOrder.LITTLE_ENDIAN);
+                    heads[2 * i + 1] = txScratch.getLong(headerSize + 8, ByteOrder.LITTLE_ENDIAN);
                     bytes += len;
                     good++;
                 } else {

@@ -444,15 +444,16 @@ class NetDriverDeviceTest {
                 headers[i] = new VirtioNetHeader();
             }
             int[] lengths = new int[8];
+            long[] heads = new long[16];
             int mark = p.device.txMark();
-            assertEquals(5, p.device.pollTxBurst(chains, headers, lengths, 8));
+            assertEquals(5, p.device.pollTxBurst(chains, headers, lengths, heads, 8));
             assertEquals(2, p.device.stats().txDropsMalformed());
             assertEquals(3, p.device.stats().txFrames());
             p.device.flushTx();
             assertTrue(p.driver.txQueue().pollUsed() < 0, "no chain goes back before completeTx, a skipped one neither");
             // A burst cut short before any completion (a memory fault raised late) gives its chains back whole.
             p.device.rewindTx(mark);
-            assertEquals(5, p.device.pollTxBurst(chains, headers, lengths, 8), "the same chains, taken again");
+            assertEquals(5, p.device.pollTxBurst(chains, headers, lengths, heads, 8), "the same chains, taken again");
             int[] skipped = {1, 3};
             for (int i = 0, g = 0; i < 5; i++) {
                 if (i == skipped[0] || i == skipped[1]) {
@@ -463,11 +464,14 @@ class NetDriverDeviceTest {
                     chains[i].read(p.device.headerSize(), got, 0, got.length);
                     assertArrayEquals(good[g], got, "frame " + g + " in ring order");
                     assertEquals(VirtioNetHeader.GSO_NONE, headers[i].gsoType());
+                    java.nio.ByteBuffer head = java.nio.ByteBuffer.wrap(good[g], 0, 16).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                    assertEquals(head.getLong(0), heads[2 * i], "frame " + g + ": bytes 0..7");
+                    assertEquals(head.getLong(8), heads[2 * i + 1], "frame " + g + ": bytes 8..15");
                     g++;
                 }
                 p.device.completeTx(chains[i]);
             }
-            assertEquals(0, p.device.pollTxBurst(chains, headers, lengths, 8));
+            assertEquals(0, p.device.pollTxBurst(chains, headers, lengths, heads, 8));
             p.device.flushTx();
             int returned = 0;
             while (p.driver.txQueue().pollUsed() >= 0) {
