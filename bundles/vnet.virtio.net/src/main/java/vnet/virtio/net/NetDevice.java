@@ -239,6 +239,7 @@ public final class NetDevice {
      * cut short in here (a memory fault HotSpot raises late, anywhere) can give them all back with
      * {@link #rewindTx(int)} to the {@link #txMark()} it took before.
      *
+     * @param heads two words per chain: at least {@code 2 * max} long
      * @return the chains taken (0 when none is available)
      */
     public int pollTxBurst(DescriptorChain[] chains, VirtioNetHeader[] headers, int[] lengths, long[] heads, int max) {
