@@ -44,13 +44,8 @@ abstract class Forwarder {
     private final DescriptorChain[] burst = new DescriptorChain[TX_BURST];
     private final VirtioNetHeader[] burstHeaders = new VirtioNetHeader[TX_BURST];
     private final int[] burstLengths = new int[TX_BURST];
+    /** The burst's frames' first 16 bytes, two little-endian words each (see NetDevice.pollTxBurst). */
     private final long[] burstHeads = new long[2 * TX_BURST];
-    /**
-     * The current frame's first 16 bytes as little-endian words (see NetDevice.pollTxBurst), for {@link #onFrame}:
-     * the Ethernet header without another read of guest memory.
-     */
-    long head0;
-    long head1;
     /** The port whose transmit burst is being forwarded (for memory faults in mid-frame), or null. */
     private PortState sending;
     /**
@@ -195,6 +190,14 @@ abstract class Forwarder {
         return moved;
     }
 
+    /**
+     * Word {@code i} (0: bytes 0..7, 1: bytes 8..15, little-endian) of the frame {@link #onFrame} is forwarding: the
+     * Ethernet header from the burst's decode, without another read of guest memory.
+     */
+    final long frameHead(int i) {
+        return burstHeads[2 * burstTrying + i];
+    }
+
     /** Takes a transmit burst into the burst's arrays (see NetDevice.pollTxBurst); tests cut a round short here. */
     int takeTxBurst(NetDevice net) {
         return net.pollTxBurst(burst, burstHeaders, burstLengths, burstHeads, TX_BURST);
@@ -233,8 +236,6 @@ abstract class Forwarder {
                     }
                     frameLength = length;
                     flowHashValid = false;
-                    head0 = burstHeads[2 * k];
-                    head1 = burstHeads[2 * k + 1];
                     onFrame(src, in.index(), hdr, length);
                 }
             } catch (InternalError e) {

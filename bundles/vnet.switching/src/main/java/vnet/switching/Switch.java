@@ -259,9 +259,9 @@ public final class Switch extends FabricBase {
                 src.dropsMonitor++;
                 return;
             }
-            // The Ethernet header from the burst's decode (Forwarder#head0): bytes 0..15 in network order.
-            long be0 = Long.reverseBytes(head0);
-            long be1 = Long.reverseBytes(head1);
+            // The Ethernet header from the burst's decode: bytes 0..15 in network order.
+            long be0 = Long.reverseBytes(frameHead(0));
+            long be1 = Long.reverseBytes(frameHead(1));
             long dstMac = be0 >>> 16;
             long srcMac = (be0 & 0xFFFF) << 32 | be1 >>> 32;
             boolean tagged = (int) (be1 >>> 16 & 0xFFFF) == ETH_P_8021Q;
