@@ -7,6 +7,7 @@ import static vnet.virtqueue.internal.Mem.getU16Acquire;
 import static vnet.virtqueue.internal.Mem.putI32;
 import static vnet.virtqueue.internal.Mem.putU16;
 import static vnet.virtqueue.internal.Mem.putU16Release;
+import static vnet.virtqueue.internal.Mem.putU8;
 
 import vnet.virtqueue.internal.Mem;
 import vnet.virtqueue.internal.RingMath;
@@ -178,6 +179,53 @@ public final class SplitVirtqueue extends DeviceQueueBase {
             }
         }
         prefetched = sink;
+    }
+
+    @Override
+    public void prefetchBuffersForWrite(int chains, int offset) {
+        int pending = (availIdx - lastAvail) & 0xffff; // as prefetch left it: no second read of avail idx
+        if (!active || pending > size || offset < 0) {
+            return;
+        }
+        int n = Math.min(chains, pending);
+        GuestMemory mem = memory;
+        for (int i = 0; i < n; i++) {
+            int head = getU16(availHva + AvailRing.RING + 2L * ((lastAvail + i) & mask));
+            if (head >= size) {
+                continue; // the pop breaks the queue
+            }
+            long d = descHva + (long) Descriptor.SIZE * head;
+            int flags = getU16(d + Descriptor.SPLIT_FLAGS);
+            if ((flags & (Descriptor.F_NEXT | Descriptor.F_INDIRECT | Descriptor.F_WRITE)) != Descriptor.F_WRITE) {
+                continue;
+            }
+            long len = getI32(d + Descriptor.LEN) & 0xffff_ffffL;
+            long h = len > offset ? mem.hostAddress(getI64(d + Descriptor.ADDR), len) : GuestMemory.NO_ADDRESS;
+            if (h != GuestMemory.NO_ADDRESS) {
+                putU8(h, 0);
+                putU8(h + offset, 0);
+            }
+        }
+    }
+
+    @Override
+    public void prefetchUsedForWrite(int entries) {
+        if (!active || entries <= 0) {
+            return;
+        }
+        // Elements usedIdx .. usedIdx+n-1, for no more chains than are taken or available: not pushed, and no element
+        // the driver may still read shares their slots (those it has not consumed, the chains taken and those
+        // available are at most size together). One store per 8 elements (64 bytes) reaches every line they span
+        // but the last element's end.
+        int n = Math.min(Math.min(entries, size), (availIdx - usedIdx) & 0xffff);
+        if (n == 0) {
+            return;
+        }
+        long ring = usedHva + UsedRing.RING;
+        for (int i = 0; i < n; i += 8) {
+            putU8(ring + (long) UsedRing.ELEM_SIZE * ((usedIdx + i) & mask), 0);
+        }
+        putU8(ring + (long) UsedRing.ELEM_SIZE * ((usedIdx + n - 1) & mask) + UsedRing.ELEM_SIZE - 1, 0);
     }
 
     private boolean readChain(DescriptorChain chain, int head) {

@@ -321,6 +321,100 @@ class SharedMemoryExchangeTest {
     }
 
     /**
+     * Taking a burst's receive buffers over for writing stores a zero at byte 0 and at the given offset of each
+     * available one-descriptor writable buffer, and nowhere else: not in readable, chained or too short buffers, not
+     * past the available index, not over a garbage head; it takes nothing and breaks nothing, and the pops after it
+     * see the same chains.
+     */
+    @Test
+    void prefetchBuffersForWriteStoresTwoZerosPerWritableBufferAndNothingElse() {
+        RingLayout l = RingLayout.split(GPA, 16);
+        DriverQueue drv = DriverQueue.create(driverMem, l, 0);
+        DeviceQueue dev = device(l, 0, deviceMem);
+        driverMem.fill(DATA, 16 * 0x100, (byte) 0xAA);
+        int a = drv.add(DATA, 100, true); // touched: bytes 0 and 12
+        int b = drv.add(DATA + 0x100, 100, false); // readable: untouched
+        int c = drv.add(new long[] {DATA + 0x200, DATA + 0x300}, new int[] {50, 50}, 0, 2); // chained: untouched
+        int d = drv.add(DATA + 0x400, 12, true); // no byte 12: untouched
+        int e = drv.add(DATA + 0x500, 13, true); // touched
+        drv.publish();
+        drv.add(DATA + 0x600, 100, true); // added after the index was published: untouched
+        int before = dev.lastAvailIndex();
+        dev.prefetch(64);
+        dev.prefetchBuffersForWrite(64, 12);
+        assertFalse(dev.isBroken(), dev::brokenReason);
+        assertEquals(before, dev.lastAvailIndex());
+        for (int i = 0; i < 16 * 0x100; i++) {
+            long at = DATA + i;
+            boolean zeroed = at == DATA || at == DATA + 12 || at == DATA + 0x500 || at == DATA + 0x500 + 12;
+            assertEquals(zeroed ? 0 : 0xAA, driverMem.getU8(at), "byte 0x" + Integer.toHexString(i));
+        }
+        DescriptorChain chain = new DescriptorChain();
+        for (int head : new int[] {a, b, c, d, e}) {
+            assertTrue(dev.pop(chain));
+            assertEquals(head, chain.head());
+        }
+        // A garbage head after them: nothing stored, the queue breaks only at its pop.
+        driverMem.putU16(l.driverArea() + AvailRing.RING + 2L * 5, 16);
+        driverMem.putU16(l.driverArea() + AvailRing.IDX, 6);
+        dev.prefetch(8);
+        dev.prefetchBuffersForWrite(8, 12);
+        assertFalse(dev.isBroken(), dev::brokenReason);
+        assertEquals(0xAA, driverMem.getU8(DATA + 0x600));
+        assertFalse(dev.pop(chain));
+        assertTrue(dev.isBroken());
+        dev.prefetchBuffersForWrite(8, 12); // on a broken queue: nothing
+    }
+
+    /**
+     * Taking the used ring over for writing stores only into elements not pushed yet, for no more chains than are
+     * available: the index, the published elements and the avail_event field keep their bytes, and the pushes after
+     * it are what the driver reads.
+     */
+    @Test
+    void prefetchUsedForWriteLeavesWhatTheDriverMayReadAlone() {
+        RingLayout l = RingLayout.split(GPA, 16);
+        long features = EVENT_IDX;
+        DriverQueue drv = DriverQueue.create(driverMem, l, features);
+        DeviceQueue dev = device(l, features, deviceMem);
+        DescriptorChain chain = new DescriptorChain();
+        for (int round = 0; round < 3; round++) { // the third round wraps the ring
+            int[] heads = new int[7];
+            for (int i = 0; i < heads.length; i++) {
+                heads[i] = drv.add(DATA + 0x100L * i, 100, true);
+            }
+            drv.publish();
+            long used = l.deviceArea();
+            int usedBytes = (int) UsedRing.sizeOf(16);
+            driverMem.fill(used + UsedRing.RING + 8L * 16, 2, (byte) 0x5A); // avail_event: a known value
+            byte[] was = new byte[usedBytes];
+            driverMem.read(used, was, 0, usedBytes);
+            int pushed = dev.usedIndex();
+            dev.prefetch(16);
+            dev.prefetchUsedForWrite(64); // more than are available: only as many as are
+            byte[] now = new byte[usedBytes];
+            driverMem.read(used, now, 0, usedBytes);
+            for (int i = 0; i < usedBytes; i++) {
+                int slot = (i - UsedRing.RING) / 8;
+                boolean free = i >= UsedRing.RING && slot < 16 && ((slot - pushed) & 15) < heads.length;
+                if (!free) {
+                    assertEquals(was[i], now[i], "used ring byte " + i + " in round " + round);
+                }
+            }
+            for (int h : heads) {
+                assertTrue(dev.pop(chain));
+                dev.pushUsed(chain.head(), 40);
+            }
+            dev.publishUsed();
+            for (int h : heads) {
+                assertTrue(drv.hasUsed());
+                assertEquals(h, drv.pollUsed());
+                assertEquals(40, drv.usedLength());
+            }
+        }
+    }
+
+    /**
      * One buffer each side (a small frame): the copy takes its one-segment path, the in-place address the data path
      * writes a receive header at exists exactly while the bytes lie in the writable part's first segment, and a
      * touch reads only inside the readable part's first segment.

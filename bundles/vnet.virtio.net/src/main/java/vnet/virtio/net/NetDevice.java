@@ -234,10 +234,12 @@ public final class NetDevice {
      * and misses of independent chains overlap where one chain at a time would wait for each in turn. The touch is a
      * loop of two loads per chain (the header's line and the frame's): the decode's copy per chain is too long a loop
      * body for the processor to have more than a few chains' misses in flight (measured: README "Benchmarks").
+     * The used elements the completions will write are taken over for writing here too
+     * ({@link DeviceQueue#prefetchUsedForWrite}).
      *
-     * <p>Nothing but the available position changes until the chains are completed, so a caller whose thread was
-     * cut short in here (a memory fault HotSpot raises late, anywhere) can give them all back with
-     * {@link #rewindTx(int)} to the {@link #txMark()} it took before.
+     * <p>Nothing the driver may read, and of this side's state nothing but the available position, changes until the
+     * chains are completed, so a caller whose thread was cut short in here (a memory fault HotSpot raises late,
+     * anywhere) can give them all back with {@link #rewindTx(int)} to the {@link #txMark()} it took before.
      *
      * @param heads two words per chain: at least {@code 2 * max} long
      * @return the chains taken (0 when none is available)
@@ -249,6 +251,7 @@ public final class NetDevice {
             lengths[n] = txLength(chains[n]);
             n++;
         }
+        tx.prefetchUsedForWrite(n);
         int sink = 0;
         for (int i = 0; i < n; i++) {
             sink += chains[i].touch(headerSize);
@@ -487,12 +490,16 @@ public final class NetDevice {
     }
 
     /**
-     * Reads ahead the receive ring for {@code frames} frames about to be delivered (see {@link DeviceQueue#prefetch}):
-     * the descriptor misses of a burst overlap instead of coming one per frame.
+     * Reads ahead the receive ring for {@code frames} frames about to be delivered (see {@link DeviceQueue#prefetch}),
+     * then takes over for writing the lines their headers, frames and used elements start in
+     * ({@link DeviceQueue#prefetchBuffersForWrite}, {@link DeviceQueue#prefetchUsedForWrite}): the misses of a burst
+     * overlap instead of coming one per frame.
      */
     public void prefetchRx(int frames) {
         if (rxEnabled) {
             rx.prefetch(frames);
+            rx.prefetchBuffersForWrite(frames, headerSize);
+            rx.prefetchUsedForWrite(frames);
         }
     }
 

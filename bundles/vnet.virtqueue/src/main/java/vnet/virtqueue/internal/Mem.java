@@ -47,6 +47,11 @@ public final class Mem {
         return U.getByte(address) & mask8;
     }
 
+    /** Writes a byte. */
+    public static void putU8(long address, int value) {
+        U.putByte(address, (byte) value);
+    }
+
     /** Writes a le16. */
     public static void putU16(long address, int value) {
         short v = (short) value;
