@@ -31,6 +31,12 @@ final class MacTable {
      * time: what a switch with several workers tells the other replicas (so theirs age no earlier than this one).
      */
     boolean news;
+    /**
+     * Changes to which entries exist and where they point (added, moved, removed) so far: while it stays the same,
+     * and the clock too, a {@link #lookup} or {@link #learn} of the same address gives the same answer again (the
+     * switch reuses the last frame's, see Switch).
+     */
+    int version;
 
     /**
      * @param maxEntries most entries (the table has twice as many slots, rounded up to a power of 2)
@@ -125,6 +131,7 @@ final class MacTable {
                     perPort[ports[i]]--;
                     perPort[port]++;
                     ports[i] = port;
+                    version++;
                     if (local) {
                         moves++;
                     }
@@ -150,6 +157,7 @@ final class MacTable {
             return true;
         }
         news = true;
+        version++;
         keys[i] = key;
         ports[i] = port;
         seen[i] = now;
@@ -191,9 +199,11 @@ final class MacTable {
         java.util.Arrays.fill(keys, 0);
         java.util.Arrays.fill(perPort, 0);
         size = 0;
+        version++;
     }
 
     private void removeAt(int hole) {
+        version++;
         perPort[ports[hole]]--;
         int i = hole;
         int j = hole;

@@ -262,6 +262,48 @@ class SwitchTest {
         }
     }
 
+    /**
+     * The switch reuses the last frame's lookup while the MAC table stays as it was: a station that moves to the
+     * sender in the middle of one burst makes the next frame to it a fresh lookup (filtered: it is behind the sender),
+     * not a copy of the answer before the move.
+     */
+    @Test
+    void aStationThatMovesInTheMiddleOfABurstIsLookedUpAfresh() throws Exception {
+        try (Harness h = harness("mvb")) {
+            Client a = h.port("a");
+            Client b = h.port("b");
+            Client c = h.port("c");
+            b.send(Frames.frame(BCAST, B, 1, 60)); // B on b
+            a.expect();
+            c.expect();
+            c.send(Frames.frame(BCAST, C, 2, 60)); // C on c
+            a.expect();
+            b.expect();
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            Thread holder = new Thread(() -> h.fabric.worker(0).execute(() -> {
+                held.countDown();
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+            holder.start();
+            assertTrue(held.await(10, TimeUnit.SECONDS));
+            a.send(Frames.frame(B, A, 3, 60)); // to b
+            a.send(Frames.frame(BCAST, B, 4, 60)); // B moves to a; flooded (no lookup)
+            a.send(Frames.frame(B, A, 5, 60)); // B is behind a now: filtered
+            release.countDown(); // the three frames go in one burst
+            holder.join();
+            assertEquals(3, Frames.mark(b.expect()));
+            assertEquals(4, Frames.mark(b.expect()));
+            assertEquals(4, Frames.mark(c.expect()));
+            b.expectNothing(QUIET_MS);
+            assertTrue(h.fabric.macTable().stream().anyMatch(e -> e.mac() == B && e.port().equals("a")));
+        }
+    }
+
     @Test
     void aRemovedPortIsFlushedAndTheOthersKeepForwarding() throws Exception {
         try (Harness h = harness("rm")) {
