@@ -279,23 +279,11 @@ class SwitchTest {
             c.send(Frames.frame(BCAST, C, 2, 60)); // C on c
             a.expect();
             b.expect();
-            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-            Thread holder = new Thread(() -> h.fabric.worker(0).execute(() -> {
-                held.countDown();
-                try {
-                    release.await(20, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }));
-            holder.start();
-            assertTrue(held.await(10, TimeUnit.SECONDS));
+            Held held = Held.betweenTwoRounds(h);
             a.send(Frames.frame(B, A, 3, 60)); // to b
             a.send(Frames.frame(BCAST, B, 4, 60)); // B moves to a; flooded (no lookup)
             a.send(Frames.frame(B, A, 5, 60)); // B is behind a now: filtered
-            release.countDown(); // the three frames go in one burst
-            holder.join();
+            held.release(); // the three frames go in one burst
             assertEquals(3, Frames.mark(b.expect()));
             assertEquals(4, Frames.mark(b.expect()));
             assertEquals(4, Frames.mark(c.expect()));
@@ -406,24 +394,12 @@ class SwitchTest {
             busy.expect();
             quiet.expect();
             // Hold the worker between two rounds while both ports queue frames, so they compete in one round.
-            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
-            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-            Thread holder = new Thread(() -> h.fabric.worker(0).execute(() -> {
-                held.countDown();
-                try {
-                    release.await(20, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }));
-            holder.start();
-            assertTrue(held.await(10, TimeUnit.SECONDS));
+            Held held = Held.betweenTwoRounds(h);
             for (int i = 1; i <= 200; i++) {
                 busy.send(Frames.frame(C, A, i, 60));
             }
             quiet.send(Frames.frame(C, B, 1000, 60));
-            release.countDown();
-            holder.join();
+            held.release();
             int position = -1;
             for (int i = 0; i < 201 && position < 0; i++) {
                 byte[] f = sink.expect();
@@ -473,6 +449,35 @@ class SwitchTest {
             assertTrue(p.pollMode());
             assertEquals(dir.resolve("ps"), s.runtimeDir());
             assertEquals(500, s.pollMicros());
+        }
+    }
+
+    /** The switch's worker held between two rounds (a command that waits), so that frames sent meanwhile meet in one. */
+    private static final class Held {
+        private final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        private final Thread holder;
+
+        private Held(Harness h) throws InterruptedException {
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            holder = new Thread(() -> h.fabric.worker(0).execute(() -> {
+                held.countDown();
+                try {
+                    release.await(20, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
+            holder.start();
+            assertTrue(held.await(10, TimeUnit.SECONDS));
+        }
+
+        static Held betweenTwoRounds(Harness h) throws InterruptedException {
+            return new Held(h);
+        }
+
+        void release() throws InterruptedException {
+            release.countDown();
+            holder.join();
         }
     }
 }
