@@ -200,7 +200,11 @@ public final class ExternalProcess implements AutoCloseable {
         long deadline = System.nanoTime() + limit.toNanos();
         while (true) {
             boolean ended = !wrapper.isAlive();
-            for (String line : output().split("\r?\n|\r")) {
+            String out = output();
+            // Only whole lines while the command runs: a line being written may end later ("VNET-MD5 <sum> 167" of
+            // what becomes "... 16777216"), and a pattern would match its beginning.
+            int end = ended ? out.length() : Math.max(out.lastIndexOf('\n'), out.lastIndexOf('\r')) + 1;
+            for (String line : out.substring(0, end).split("\r?\n|\r")) {
                 Matcher m = pattern.matcher(line);
                 if (m.find()) {
                     return m.toMatchResult();
