@@ -111,6 +111,15 @@ final class ForwardingWorker implements DataPath {
     /** Set when the epoll set may not match the devices (a rebuild cut short, a fault anywhere in a round). */
     private boolean epollStale;
     private volatile long rounds;
+    private static final java.lang.invoke.VarHandle ROUNDS;
+
+    static {
+        try {
+            ROUNDS = java.lang.invoke.MethodHandles.lookup().findVarHandle(ForwardingWorker.class, "rounds", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** When the last round that moved something ended (notification mode's look again before sleeping). */
     private long lastWorkNanos;
     /** Times the worker waited in epoll (notification mode); busy-poll mode never does. */
@@ -361,7 +370,9 @@ final class ForwardingWorker implements DataPath {
         for (int i = 0; i < n; i++) {
             devices[i] = null; // no reference to a snapshot survives the round
         }
-        rounds = rounds + 1;
+        // A release store, not a volatile one: a volatile store's fence waits for the round's stores into guest
+        // memory to drain, a cross-core miss each when the driver's CPU holds the line (waiters read it eventually).
+        ROUNDS.setRelease(this, rounds + 1);
         return work;
     }
 
