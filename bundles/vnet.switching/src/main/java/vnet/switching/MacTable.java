@@ -32,11 +32,21 @@ final class MacTable {
      */
     boolean news;
     /**
-     * Changes to which entries exist and where they point (added, moved, removed) so far: while it stays the same,
-     * and the clock too, a {@link #lookup} or {@link #learn} of the same address gives the same answer again (the
-     * switch reuses the last frame's, see Switch).
+     * Changes to which entries exist and where they point (added, moved, removed) so far. While it and the clock stay
+     * the same, a {@link #lookup} or {@link #learn} of the same address gives the same answer again: the last of each
+     * is remembered and answered without a probe (the frames of a burst mostly share their addresses, one flow).
      */
-    int version;
+    private int version;
+    /** The last address {@link #learn} left in the table (key 0: none, VLAN 0 is never a key), and its answer's state. */
+    private long learnedKey;
+    private int learnedPort;
+    private long learnedNow;
+    private int learnedVersion;
+    /** The last {@link #lookup}: its key (0: none), answer, clock and version. */
+    private long foundKey;
+    private int found;
+    private long foundNow;
+    private int foundVersion;
 
     /**
      * @param maxEntries most entries (the table has twice as many slots, rounded up to a power of 2)
@@ -88,15 +98,24 @@ final class MacTable {
 
     /** The port slot {@code mac} was learned on in {@code vlan}, or -1 (unknown or aged out). */
     int lookup(long mac, int vlan, long now) {
-        int i = find(key(mac, vlan));
-        if (i < 0) {
-            return -1;
+        long key = key(mac, vlan);
+        if (key == foundKey && now == foundNow && version == foundVersion) {
+            return found;
         }
-        if (now - seen[i] > agingNanos) {
-            removeAt(i);
-            return -1;
+        int r = find(key);
+        if (r >= 0) {
+            if (now - seen[r] > agingNanos) {
+                removeAt(r);
+                r = -1;
+            } else {
+                r = ports[r];
+            }
         }
-        return ports[i];
+        foundKey = key;
+        found = r;
+        foundNow = now;
+        foundVersion = version;
+        return r;
     }
 
     /** Records that {@code mac} was seen on {@code port} in {@code vlan}; a station that moved is re-learned. */
@@ -109,6 +128,10 @@ final class MacTable {
      * on {@code port} (0: no limit): returns false then (the caller drops the frame).
      */
     boolean learn(long mac, int vlan, int port, long now, int portLimit) {
+        if (key(mac, vlan) == learnedKey && port == learnedPort && now == learnedNow && version == learnedVersion) {
+            news = false; // the entry is there, on this port, seen now: what put would find
+            return true;
+        }
         return put(mac, vlan, port, now, portLimit, true);
     }
 
@@ -140,6 +163,7 @@ final class MacTable {
                     news = now - seen[i] > agingNanos >> 2;
                 }
                 seen[i] = now;
+                remember(local, key, port, now);
                 return true;
             }
             if (k == 0) {
@@ -163,7 +187,18 @@ final class MacTable {
         seen[i] = now;
         perPort[port]++;
         size++;
+        remember(local, key, port, now);
         return true;
+    }
+
+    /** Remembers a local learn that left {@code key} on {@code port} (not one the full table refused: counted each time). */
+    private void remember(boolean local, long key, int port, long now) {
+        if (local) {
+            learnedKey = key;
+            learnedPort = port;
+            learnedNow = now;
+            learnedVersion = version;
+        }
     }
 
     /** Addresses learned on {@code port} now. */

@@ -181,19 +181,6 @@ public final class Switch extends FabricBase {
         private int nextFirst;
         private long now;
         private long lastSweep;
-        /**
-         * The last address learned and the last one looked up, with the clock and table version they were for: the
-         * frames of a burst mostly share them (one flow), and while neither the clock nor the table changed, learning
-         * or looking up the same address again gives the same answer (a learned key is 0 never: VLAN 0 is no key).
-         */
-        private long learnedKey;
-        private int learnedSlot = -1;
-        private long learnedNow;
-        private int learnedVersion;
-        private long foundKey;
-        private int found;
-        private long foundNow;
-        private int foundVersion;
 
         Forward(int index, Handoff handoff) {
             super(index, maxPorts, handoff);
@@ -296,33 +283,19 @@ public final class Switch extends FabricBase {
                 src.dropsSpoofed++;
                 return;
             }
-            long srcKey = MacTable.key(srcMac, vlan);
-            if (srcKey != learnedKey || src.slot != learnedSlot || now != learnedNow || macs.version != learnedVersion) {
-                if (!macs.learn(srcMac, vlan, src.slot, now, src.maxMacs)) {
-                    src.dropsMacLimit++; // max-macs: a new address beyond the port's limit
-                    return;
-                }
-                if (macs.news && handoff != null) {
-                    handoff.sendLearn(index, srcMac, vlan, src);
-                }
-                learnedKey = srcKey;
-                learnedSlot = src.slot;
-                learnedNow = now;
-                learnedVersion = macs.version;
+            if (!macs.learn(srcMac, vlan, src.slot, now, src.maxMacs)) {
+                src.dropsMacLimit++; // max-macs: a new address beyond the port's limit
+                return;
+            }
+            if (macs.news && handoff != null) {
+                handoff.sendLearn(index, srcMac, vlan, src);
             }
             scratchValid = false;
             for (int i = 0; i < monitorCount; i++) {
                 deliver(slots[monitors[i]], pair, offset, length); // as it came in
             }
             if (!MacAddress.isMulticast(dstMac)) {
-                long dstKey = MacTable.key(dstMac, vlan);
-                if (dstKey != foundKey || now != foundNow || macs.version != foundVersion) {
-                    found = macs.lookup(dstMac, vlan, now);
-                    foundKey = dstKey;
-                    foundNow = now;
-                    foundVersion = macs.version;
-                }
-                int d = found;
+                int d = macs.lookup(dstMac, vlan, now);
                 PortState dst = d < 0 ? null : slots[d];
                 if (dst != null) {
                     if (dst != src && !dst.monitor) {

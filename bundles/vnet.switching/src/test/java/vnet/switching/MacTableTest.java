@@ -1,6 +1,7 @@
 package vnet.switching;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -50,6 +51,31 @@ class MacTableTest {
         t.age(20 * SECOND, 1000); // everything aged out: room again
         t.learn(5, 1, 5, 20 * SECOND);
         assertEquals(5, t.lookup(5, 1, 20 * SECOND));
+    }
+
+    /**
+     * The remembered last learn and lookup answer as the table would: a refused address is counted each time it is
+     * seen, and a lookup after a move, a removal or a later clock probes the table again.
+     */
+    @Test
+    void theRememberedAnswersAreTheTablesAnswers() {
+        MacTable t = new MacTable(1, 10 * SECOND);
+        t.learn(1, 1, 1, 0);
+        t.learn(2, 1, 2, 0); // full: refused
+        t.learn(2, 1, 2, 0); // the same refusal, counted again
+        assertEquals(2, t.learnFailures);
+        assertEquals(1, t.lookup(1, 1, 0));
+        t.learn(1, 1, 3, 0); // moved
+        assertEquals(3, t.lookup(1, 1, 0));
+        t.flushPort(3);
+        assertEquals(-1, t.lookup(1, 1, 0));
+        t.learn(1, 1, 1, 0);
+        assertEquals(1, t.lookup(1, 1, 0));
+        assertEquals(-1, t.lookup(1, 1, 11 * SECOND), "aged out at a later clock");
+        t.learn(1, 1, 1, 11 * SECOND);
+        t.learn(1, 1, 1, 11 * SECOND);
+        assertFalse(t.news, "a repeated learn at the same clock is no news");
+        assertEquals(1, t.size());
     }
 
     @Test
