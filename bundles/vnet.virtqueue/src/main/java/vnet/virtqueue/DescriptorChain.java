@@ -368,6 +368,11 @@ public final class DescriptorChain {
             Mem.copy(null, src.hva[0] + srcOffset, null, dst.hva[dst.readableSegments] + dstOffset, length);
             return length;
         }
+        return copyAcross(src, srcOffset, dst, dstOffset, length);
+    }
+
+    /** {@link #copy}'s walk over segments, out of line so that the one-segment case inlines into its callers. */
+    private static int copyAcross(DescriptorChain src, int srcOffset, DescriptorChain dst, int dstOffset, int length) {
         int si = 0;
         int sEnd = src.readableSegments;
         int sSkip = srcOffset;

@@ -228,15 +228,24 @@ public final class SplitVirtqueue extends DeviceQueueBase {
         putU8(ring + (long) UsedRing.ELEM_SIZE * ((usedIdx + n - 1) & mask) + UsedRing.ELEM_SIZE - 1, 0);
     }
 
+    /**
+     * Reads the chain at {@code head} into {@code chain}: a one-descriptor chain (every frame of a small-frame load)
+     * here, so that this inlines into {@link #pop}; longer and indirect chains in {@link #readLongChain}.
+     */
     private boolean readChain(DescriptorChain chain, int head) {
-        GuestMemory mem = memory;
         long first = descHva + (long) Descriptor.SIZE * head;
         int firstFlags = getU16(first + Descriptor.SPLIT_FLAGS);
-        if ((firstFlags & (Descriptor.F_NEXT | Descriptor.F_INDIRECT)) == 0) { // one descriptor: the common chain
-            String err = chain.single(mem, head, getI64(first + Descriptor.ADDR), getI32(first + Descriptor.LEN),
+        if ((firstFlags & (Descriptor.F_NEXT | Descriptor.F_INDIRECT)) == 0) {
+            String err = chain.single(memory, head, getI64(first + Descriptor.ADDR), getI32(first + Descriptor.LEN),
                     (firstFlags & Descriptor.F_WRITE) != 0);
             return err == null || fail(err + " in chain " + head);
         }
+        return readLongChain(chain, head);
+    }
+
+    /** {@link #readChain} for chains of several descriptors or an indirect table (see §2.7.5 and the class checks). */
+    private boolean readLongChain(DescriptorChain chain, int head) {
+        GuestMemory mem = memory;
         chain.start(head);
         int max = maxChainLength(size);
         long table = descHva;
