@@ -20,6 +20,11 @@ final class FlowHash {
     private FlowHash() {
     }
 
+    /** The receive pair (0 .. {@code pairs}-1) that a frame of flow hash {@code hash} goes to. */
+    static int pairOf(int hash, int pairs) {
+        return Integer.remainderUnsigned(hash, pairs);
+    }
+
     /** Hashes the frame at {@code offset} of {@code chain}'s readable part, using {@code scratch} of {@link #BYTES}. */
     static int of(DescriptorChain chain, int offset, int length, UnsafeBuffer scratch) {
         return of(scratch, chain.read(offset, scratch, 0, Math.min(length, BYTES)));

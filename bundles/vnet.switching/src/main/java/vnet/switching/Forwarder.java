@@ -312,7 +312,7 @@ abstract class Forwarder {
                     : FlowHash.of(frameBuffer, frameOffset, frameLength, flowBytes);
             flowHashValid = true;
         }
-        return pairs.get(Integer.remainderUnsigned(flowHash, n));
+        return pairs.get(FlowHash.pairOf(flowHash, n));
     }
 
     /** Delivers the frame in {@link #chain} to {@code dst} unchanged: one copy, guest to guest. */

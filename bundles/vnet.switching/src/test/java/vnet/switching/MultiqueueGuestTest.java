@@ -123,7 +123,7 @@ class MultiqueueGuestTest {
         UnsafeBuffer scratch = new UnsafeBuffer(new byte[FlowHash.BYTES]);
         for (int client = 40000 + serverPort % 100 * 16; ; client++) {
             frame.putShort(36, (short) client, ByteOrder.BIG_ENDIAN);
-            if (Integer.remainderUnsigned(FlowHash.of(frame, 0, frame.capacity(), scratch), 2) == pair) {
+            if (FlowHash.pairOf(FlowHash.of(frame, 0, frame.capacity(), scratch), 2) == pair) {
                 return client;
             }
         }

@@ -620,7 +620,7 @@ public final class NetDevice {
     /**
      * {@link #deliverInto} for a frame that spans several mergeable buffers, the first in {@link #rxFirst}. Out of
      * line, as are {@link #takesGso} and {@link #completeChecksum}: HotSpot inlines no hot method of more than 325
-     * bytecodes (FreqInlineSize), and the per-frame path inlined is worth 3-7 % at 64 bytes (README "Benchmarks").
+     * bytecodes (FreqInlineSize), and the per-frame path inlined is worth 3-5 % at 64 bytes (README "Benchmarks").
      */
     private int deliverMerged(MutableDirectBuffer buf, int bufOffset, DescriptorChain src, int srcOffset, int length,
             int saved, int cap) {
