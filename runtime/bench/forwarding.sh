@@ -14,7 +14,7 @@
 #   runtime/bench/forwarding.sh [rounds=3] [sizes="64 1500"] [windows=5]
 # Environment: VNET_JAR (the runtime jar, default runtime/target/vnet.jar), VNET_POLL (vnet's -p, default 0), VNET_BUSY (1 = vnet busy-poll mode), JAVA (default java),
 # VNET_KINDS (forwarders, default "dpdk p2p switch"; a vnet kind may carry +busy (busy-poll mode) and +before (run
-# with the jar VNET_JAR_BEFORE) and +wN (N workers, --workers N), e.g. "dpdk p2p+before p2p+busy switch+before switch+busy"
+# with the jar VNET_JAR_BEFORE; +jN, N a digit: with the jar VNET_JAR_N, for more variants in one run) and +wN (N workers, --workers N), e.g. "dpdk p2p+before p2p+busy switch+before switch+busy"
 # for a before/after run),
 # VNET_CPUS (cores for the vnet JVM, default 1: the DPDK forwarder's lcore), VNET_JAVA_OPTS (extra JVM options for the vnet forwarder, e.g. a JFR recording), VNET_BENCH_DIR (work dir),
 # VNET_AB (1 = A/B in one run: every vnet JVM gets -Dvnet.ab=<work dir>/ab, whose content (0 or 1) flips with each
@@ -102,6 +102,10 @@ start_forwarder() { # kind dir
         [[ ${VNET_POLL:-0} != 0 ]] && opts+=(-p "$VNET_POLL")
         [[ ${VNET_BUSY:-0} == 1 || $kind == *+busy* ]] && opts+=(--busy-poll)
         [[ $kind == *+before* ]] && jar=${VNET_JAR_BEFORE:?"kind $kind needs VNET_JAR_BEFORE"}
+        if [[ $kind =~ \+j([0-9]) ]]; then
+            local var=VNET_JAR_${BASH_REMATCH[1]}
+            jar=${!var:?"kind $kind needs $var"}
+        fi
         [[ $kind =~ \+w([0-9]+) ]] && opts+=(--workers "${BASH_REMATCH[1]}")
         local jopts=${VNET_JAVA_OPTS:-}
         [[ ${VNET_AB:-0} == 1 ]] && jopts+=" -Dvnet.ab=$WORK/ab"

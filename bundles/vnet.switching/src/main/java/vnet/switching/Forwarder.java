@@ -129,6 +129,9 @@ abstract class Forwarder {
             flushHandoff();
             return work;
         } finally {
+            if (dirtyCount > 0) {
+                releaseRx(); // a round cut short: no receive chain stays taken ahead while the control plane may look
+            }
             this.devices = null;
         }
     }
@@ -327,9 +330,10 @@ abstract class Forwarder {
             return;
         }
         QueuePair out = rxPair(d, pair);
-        if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: read its ring ahead for the rest
+        if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: take its chains for the rest
             dst.prefetchedBurst = burstSeq;
-            out.net().prefetchRx(burstFrames - burstTrying);
+            out.net().reserveRx(burstFrames - burstTrying);
+            dirty(dst, out); // the flush gives back what no frame used
         }
         if (GsoSegmenter.mustSegment(header, out.net().features())) {
             segmentTo(dst, out, header, null, offset, length);
@@ -553,11 +557,29 @@ abstract class Forwarder {
     private void delivered(PortState dst, QueuePair out, int length) {
         dst.rxFrames++;
         dst.rxBytes += length;
+        dirty(dst, out);
+    }
+
+    /** Marks {@code out}, a receive pair of {@code dst}, for {@link #flushRx}. */
+    private void dirty(PortState dst, QueuePair out) {
         int bit = Math.min(out.index(), 63);
         if (dst.dirtyPairs == 0) {
             dirty[dirtyCount++] = dst.slot;
         }
         dst.dirtyPairs |= 1L << bit;
+    }
+
+    /** Gives back the receive chains taken ahead and not used, of the pairs awaiting a flush (no guest memory access). */
+    private void releaseRx() {
+        for (int i = 0; i < dirtyCount; i++) {
+            DeviceSnapshot d = devices[dirty[i]];
+            if (d != null) {
+                List<QueuePair> pairs = d.pairs();
+                for (int p = 0; p < pairs.size(); p++) {
+                    pairs.get(p).net().releaseRx();
+                }
+            }
+        }
     }
 
     /** Publishes the receive buffers used since the last flush and calls the drivers that asked for it. */

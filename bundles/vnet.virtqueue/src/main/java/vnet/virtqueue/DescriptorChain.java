@@ -259,6 +259,21 @@ public final class DescriptorChain {
         return v;
     }
 
+    /**
+     * Stores a zero at byte 0 of the writable part and at byte {@code offset} of it, where the chain is one writable
+     * descriptor long enough (a receive buffer): a device takes over for writing, in one tight loop, the lines a
+     * burst's receive buffers start with before it fills them, so that the misses overlap (a load would fetch the
+     * line shared, and the copy would then have to take it over a second time). The device owns the buffer until it
+     * returns it, and whatever it writes there later overwrites the zeros.
+     */
+    public void touchForWrite(int offset) {
+        if (count == 1 && readableSegments == 0 && offset >= 0 && offset < len[0]) {
+            long at = hva[0];
+            Mem.putU8(at, 0);
+            Mem.putU8(at + offset, 0);
+        }
+    }
+
     // ---- copies ----
 
     /**

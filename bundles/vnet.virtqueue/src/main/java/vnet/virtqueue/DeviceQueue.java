@@ -169,26 +169,13 @@ public interface DeviceQueue {
     }
 
     /**
-     * Takes over for writing, ahead of the stores of a burst, the cache lines a device writes first in the next
-     * {@code chains} available buffers: stores a zero at byte 0 and at byte {@code offset} of each whose chain is one
-     * device-writable descriptor inside guest memory (others are left alone). The device owns those bytes until it
-     * pushes the chain, and the driver reads none of them before it sees the chain used. Why: a store to a line the
-     * driver's CPU holds must first fetch it from there (a cross-core miss), and the store queue drains in order;
-     * interleaved with the per-frame work the store queue fills and those misses come one after another, while in a
-     * loop of their own a whole burst's misses are in flight together (measured: README "Benchmarks"). Call after
-     * {@link #prefetch}, which loads the ring entries this reads.
-     *
-     * @param chains how many chains a burst is about to fill
-     * @param offset the second byte to store (a receive queue: the frame's first byte, after the header)
-     */
-    default void prefetchBuffersForWrite(int chains, int offset) {
-    }
-
-    /**
-     * Takes over for writing, as {@link #prefetchBuffersForWrite} does for buffers, the used-ring lines the next
-     * {@code entries} {@link #pushUsed pushes} will write, for no more than the chains taken and available: stores into
-     * used elements not pushed yet, which the driver does not read before {@link #publishUsed()} covers them, and
-     * which the pushes then overwrite.
+     * Takes over for writing, ahead of the stores of a burst, the used-ring lines the next {@code entries}
+     * {@link #pushUsed pushes} will write, for no more than the chains taken and available: stores into used elements
+     * not pushed yet, which the driver does not read before {@link #publishUsed()} covers them, and which the pushes
+     * then overwrite. Why: a store to a line the driver's CPU holds must first fetch it from there (a cross-core
+     * miss), and the store queue drains in order; interleaved with the per-frame work the store queue fills and those
+     * misses come one after another, while in a loop of their own a whole burst's misses are in flight together
+     * (measured: README "Benchmarks"). {@link DescriptorChain#touchForWrite} does the same for receive buffers.
      *
      * @param entries how many chains are about to be pushed
      */

@@ -182,33 +182,6 @@ public final class SplitVirtqueue extends DeviceQueueBase {
     }
 
     @Override
-    public void prefetchBuffersForWrite(int chains, int offset) {
-        int pending = (availIdx - lastAvail) & 0xffff; // as prefetch left it: no second read of avail idx
-        if (!active || pending > size || offset < 0) {
-            return;
-        }
-        int n = Math.min(chains, pending);
-        GuestMemory mem = memory;
-        for (int i = 0; i < n; i++) {
-            int head = getU16(availHva + AvailRing.RING + 2L * ((lastAvail + i) & mask));
-            if (head >= size) {
-                continue; // the pop breaks the queue
-            }
-            long d = descHva + (long) Descriptor.SIZE * head;
-            int flags = getU16(d + Descriptor.SPLIT_FLAGS);
-            if ((flags & (Descriptor.F_NEXT | Descriptor.F_INDIRECT | Descriptor.F_WRITE)) != Descriptor.F_WRITE) {
-                continue;
-            }
-            long len = getI32(d + Descriptor.LEN) & 0xffff_ffffL;
-            long h = len > offset ? mem.hostAddress(getI64(d + Descriptor.ADDR), len) : GuestMemory.NO_ADDRESS;
-            if (h != GuestMemory.NO_ADDRESS) {
-                putU8(h, 0);
-                putU8(h + offset, 0);
-            }
-        }
-    }
-
-    @Override
     public void prefetchUsedForWrite(int entries) {
         if (!active || entries <= 0) {
             return;

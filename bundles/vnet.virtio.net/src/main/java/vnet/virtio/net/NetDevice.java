@@ -82,6 +82,16 @@ public final class NetDevice {
     private boolean txPending;
     /** Set once {@link #deliver} starts pushing used buffers: past it, a fault must not give buffers back. */
     private boolean rxCommitted;
+    /**
+     * Receive chains {@link #reserveRx} took ahead for a burst, in ring order: {@code rxAheadNext} is the next to
+     * use, {@code rxAheadCount} how many were taken, {@code rxAheadMark[i]} the available position before chain i.
+     */
+    private DescriptorChain[] rxAhead;
+    private final int[] rxAheadMark = new int[RX_AHEAD];
+    private int rxAheadCount;
+    private int rxAheadNext;
+    /** The most receive chains taken ahead (a transmit burst's worth). */
+    private static final int RX_AHEAD = 64;
 
     /**
      * Creates the device side of a queue pair.
@@ -485,22 +495,81 @@ public final class NetDevice {
      * @return true if the driver wants a used-buffer notification (signal its call eventfd)
      */
     public boolean flushRx() {
+        releaseRx();
         rx.publishUsed();
         return rx.needsNotification();
     }
 
     /**
-     * Reads ahead the receive ring for {@code frames} frames about to be delivered (see {@link DeviceQueue#prefetch}),
-     * then takes over for writing the lines their headers, frames and used elements start in
-     * ({@link DeviceQueue#prefetchBuffersForWrite}, {@link DeviceQueue#prefetchUsedForWrite}): the misses of a burst
-     * overlap instead of coming one per frame.
+     * Takes up to {@code frames} receive chains (at most 64) for the deliveries about to come, which use them in ring
+     * order; {@link #flushRx} (or {@link #releaseRx}) gives back those not used. Then it takes over for writing, in
+     * loops of their own, the lines their headers and frames start in ({@link DescriptorChain#touchForWrite}) and the
+     * used elements the deliveries will write ({@link DeviceQueue#prefetchUsedForWrite}), so that a burst's misses
+     * overlap instead of coming one per frame, and each descriptor is read and translated once (measured: README
+     * "Benchmarks"). Until the flush the available position counts the chains taken ahead: the caller flushes or
+     * releases before the transport may look at the queue (between its rounds).
      */
-    public void prefetchRx(int frames) {
-        if (rxEnabled) {
-            rx.prefetch(frames);
-            rx.prefetchBuffersForWrite(frames, headerSize);
-            rx.prefetchUsedForWrite(frames);
+    public void reserveRx(int frames) {
+        releaseRx();
+        if (!rxEnabled) {
+            return;
         }
+        int n = Math.min(frames, RX_AHEAD);
+        DescriptorChain[] ahead = rxAhead;
+        if (ahead == null) {
+            ahead = new DescriptorChain[RX_AHEAD]; // once, at the first burst
+            for (int i = 0; i < RX_AHEAD; i++) {
+                ahead[i] = new DescriptorChain();
+            }
+            rxAhead = ahead;
+        }
+        int k = 0;
+        while (k < n) {
+            rxAheadMark[k] = rx.lastAvailIndex();
+            if (!rx.pop(ahead[k])) {
+                break;
+            }
+            k++;
+        }
+        rxAheadCount = k;
+        rxAheadNext = 0;
+        int hdr = headerSize;
+        for (int i = 0; i < k; i++) {
+            ahead[i].touchForWrite(hdr);
+        }
+        rx.prefetchUsedForWrite(k);
+    }
+
+    /**
+     * Gives back the receive chains {@link #reserveRx} took ahead and no delivery used (also done by
+     * {@link #flushRx}): until then the receive queue's available position counts them as taken.
+     */
+    public void releaseRx() {
+        if (rxAheadNext < rxAheadCount) {
+            rx.rewind(rxAheadMark[rxAheadNext]);
+        }
+        rxAheadCount = 0;
+        rxAheadNext = 0;
+    }
+
+    /** The next receive chain: one taken ahead, or else popped now into {@code spare}; null when none is available. */
+    private DescriptorChain nextRx(DescriptorChain spare) {
+        if (rxAheadNext < rxAheadCount) {
+            return rxAhead[rxAheadNext++];
+        }
+        return rx.pop(spare) ? spare : null;
+    }
+
+    /** Where the receive queue stands for the next delivery, for {@link #giveBackRx}. */
+    private int rxPosition() {
+        return rxAheadNext < rxAheadCount ? rxAheadMark[rxAheadNext] : rx.lastAvailIndex();
+    }
+
+    /** Gives back every receive chain taken since {@code position} ({@link #rxPosition}), ahead or not. */
+    private void giveBackRx(int position) {
+        rxAheadCount = 0;
+        rxAheadNext = 0;
+        rx.rewind(position);
     }
 
     /** @return whether the driver has posted receive buffers not yet used */
@@ -575,13 +644,13 @@ public final class NetDevice {
             stats.rxDropsNoBuffer++;
             return DROP_NO_BUFFER;
         }
-        final int saved = rx.lastAvailIndex();
+        final int saved = rxPosition();
         rxCommitted = false;
         try {
             return deliverInto(buf, bufOffset, src, srcOffset, length, saved);
         } catch (InternalError e) {
             if (!rxCommitted) {
-                rx.rewind(saved);
+                giveBackRx(saved);
             }
             throw e;
         }
@@ -590,8 +659,8 @@ public final class NetDevice {
     private int deliverInto(MutableDirectBuffer buf, int bufOffset, DescriptorChain src, int srcOffset, int length,
             int saved) {
         final int hdr = headerSize;
-        DescriptorChain c = rxFirst;
-        if (!rx.pop(c)) {
+        DescriptorChain c = nextRx(rxFirst);
+        if (c == null) {
             return noBuffer();
         }
         int cap = c.writableBytes();
@@ -610,22 +679,22 @@ public final class NetDevice {
             return 1;
         }
         if (!mergeable) {
-            rx.rewind(saved);
+            giveBackRx(saved);
             stats.rxDropsTooBig++;
             return DROP_TOO_BIG;
         }
-        return deliverMerged(buf, bufOffset, src, srcOffset, length, saved, cap);
+        return deliverMerged(c, buf, bufOffset, src, srcOffset, length, saved, cap);
     }
 
     /**
-     * {@link #deliverInto} for a frame that spans several mergeable buffers, the first in {@link #rxFirst}. Out of
+     * {@link #deliverInto} for a frame that spans several mergeable buffers, the first in {@code first}. Out of
      * line, as are {@link #takesGso} and {@link #completeChecksum}: HotSpot inlines no hot method of more than 325
      * bytecodes (FreqInlineSize), and the per-frame path inlined is worth 3-5 % at 64 bytes (README "Benchmarks").
      */
-    private int deliverMerged(MutableDirectBuffer buf, int bufOffset, DescriptorChain src, int srcOffset, int length,
-            int saved, int cap) {
+    private int deliverMerged(DescriptorChain first, MutableDirectBuffer buf, int bufOffset, DescriptorChain src,
+            int srcOffset, int length, int saved, int cap) {
         final int hdr = headerSize;
-        DescriptorChain c = rxFirst;
+        DescriptorChain c = first;
         int limit = Math.min(0xFFFF, rx.size());
         if (usedHeads.length < limit) {
             usedHeads = new int[limit]; // only after the ring was resized: a control-plane event
@@ -645,13 +714,13 @@ public final class NetDevice {
                 break;
             }
             if (n == limit) {
-                rx.rewind(saved);
+                giveBackRx(saved);
                 stats.rxDropsTooBig++;
                 return DROP_TOO_BIG;
             }
-            c = rxNext;
-            if (!rx.pop(c)) {
-                rx.rewind(saved);
+            c = nextRx(rxNext);
+            if (c == null) {
+                giveBackRx(saved);
                 return noBuffer();
             }
             cap = c.writableBytes();
@@ -660,7 +729,7 @@ public final class NetDevice {
             }
         }
         outHeader.numBuffers(n);
-        encodeHeader(rxFirst);
+        encodeHeader(first);
         rxCommitted = true;
         for (int i = 0; i < n; i++) {
             rx.pushUsed(usedHeads[i], usedLengths[i]);

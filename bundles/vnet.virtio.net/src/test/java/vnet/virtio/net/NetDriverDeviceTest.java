@@ -613,4 +613,52 @@ class NetDriverDeviceTest {
             assertArrayEquals(new byte[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0}, hdr);
         }
     }
+
+    /**
+     * Receive chains taken ahead for a burst ({@link NetDevice#reserveRx}) are used in ring order, a frame dropped for
+     * want of room gives its chain back to the next frame, and the flush gives back the rest: the receive queue's
+     * available position is then where the last delivery left it, and the chains not used are taken again.
+     */
+    @ParameterizedTest(name = "packed={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void receiveChainsTakenAheadAreUsedInOrderAndTheRestGivenBack(boolean packed) throws Exception {
+        try (SharedPair p = SharedPair.create(packed, V1, 8, 256, 1, false)) {
+            p.driver.postRxBuffers();
+            p.driver.kickRx();
+            var rx = p.device.rxQueue();
+            int start = rx.lastAvailIndex();
+            Random r = new Random(11);
+            p.device.reserveRx(6);
+            assertTrue(rx.lastAvailIndex() != start, "chains taken ahead");
+            byte[][] sent = new byte[4][];
+            for (int i = 0; i < 3; i++) {
+                sent[i] = frame(r, 60 + i);
+                assertEquals(1, p.device.deliverToRx(new FrameBuffer().set(sent[i], 0, sent[i].length)));
+            }
+            p.device.flushRx();
+            assertEquals(rx.usedIndex(), rx.lastAvailIndex(), "the flush gave back the three chains not used");
+            p.device.reserveRx(5);
+            byte[] big = frame(r, 400); // a 256-byte buffer without MRG_RXBUF: dropped, its chain given back
+            assertEquals(NetDevice.DROP_TOO_BIG, p.device.deliverToRx(new FrameBuffer().set(big, 0, big.length)));
+            sent[3] = frame(r, 70);
+            assertEquals(1, p.device.deliverToRx(new FrameBuffer().set(sent[3], 0, sent[3].length)));
+            p.device.flushRx();
+            assertEquals(rx.usedIndex(), rx.lastAvailIndex(), "the dropped frame's chain went to the next frame");
+            FrameBuffer in = new FrameBuffer();
+            for (byte[] f : sent) {
+                assertEquals(f.length, p.driver.receive(in));
+                assertArrayEquals(f, in.toByteArray(), "in ring order");
+            }
+            assertEquals(NetDriver.NONE, p.driver.receive(in));
+            // The four buffers never used are still the device's: four more frames fill them.
+            for (int i = 0; i < 4; i++) {
+                byte[] f = frame(r, 80 + i);
+                assertEquals(1, p.device.deliverToRx(new FrameBuffer().set(f, 0, f.length)), "frame " + i);
+            }
+            assertEquals(NetDevice.DROP_NO_BUFFER, p.device.deliverToRx(new FrameBuffer().set(big, 0, 60)));
+            p.device.reserveRx(4);
+            p.device.releaseRx();
+            assertEquals(rx.usedIndex(), rx.lastAvailIndex(), "nothing taken ahead of an empty ring stays taken");
+        }
+    }
 }
