@@ -292,6 +292,7 @@ abstract class Forwarder {
             burstPair = null;
             return;
         }
+        burstSeq++; // devices may have changed since the round cut short: deliver's per-burst cache starts again
         int k = burstNext;
         if (burstTrying == k) {
             burstNext = k + 1;
@@ -329,11 +330,17 @@ abstract class Forwarder {
             dst.dropsNoRxBuffer++;
             return;
         }
-        QueuePair out = rxPair(d, pair);
-        if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: take its chains for the rest
-            dst.prefetchedBurst = burstSeq;
-            out.net().reserveRx(burstFrames - burstTrying);
-            dirty(dst, out); // the flush gives back what no frame used
+        QueuePair out;
+        if (dst.prefetchedBurst == burstSeq && dst.burstRxPair != null) {
+            out = dst.burstRxPair;
+        } else {
+            out = rxPair(d, pair);
+            if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: take its chains for the rest
+                dst.prefetchedBurst = burstSeq;
+                dst.burstRxPair = d.pairs().size() == 1 ? out : null;
+                out.net().reserveRx(burstFrames - burstTrying);
+                dirty(dst, out); // the flush gives back what no frame used
+            }
         }
         if (GsoSegmenter.mustSegment(header, out.net().features())) {
             segmentTo(dst, out, header, null, offset, length);

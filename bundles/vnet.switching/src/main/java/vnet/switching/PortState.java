@@ -1,5 +1,7 @@
 package vnet.switching;
 
+import vnet.transport.shm.QueuePair;
+
 import java.util.concurrent.TimeUnit;
 
 import vnet.transport.shm.DevicePort;
@@ -36,8 +38,10 @@ final class PortState {
     volatile Capture capture;
     /** Worker-owned scratch: receive pairs to flush after the current burst (bit i = pair i, bit 63 = all). */
     long dirtyPairs;
-    /** Receive-worker scratch: the transmit burst whose frames this port's receive ring was read ahead for. */
+    /** Receive-worker scratch: the transmit burst whose frames this port's receive chains were taken ahead for. */
     long prefetchedBurst = -1;
+    /** Receive-worker scratch: in that burst, this port's only receive pair (null with several: by flow hash). */
+    QueuePair burstRxPair;
 
     long txFrames;
     long txBytes;
