@@ -331,12 +331,12 @@ abstract class Forwarder {
             return;
         }
         QueuePair out;
-        if (dst.prefetchedBurst == burstSeq && dst.burstRxPair != null) {
+        if (dst.reservedBurst == burstSeq && dst.burstRxPair != null) {
             out = dst.burstRxPair;
         } else {
             out = rxPair(d, pair);
-            if (dst.prefetchedBurst != burstSeq) { // the burst's first frame for dst: take its chains for the rest
-                dst.prefetchedBurst = burstSeq;
+            if (dst.reservedBurst != burstSeq) { // the burst's first frame for dst: take its chains for the rest
+                dst.reservedBurst = burstSeq;
                 dst.burstRxPair = d.pairs().size() == 1 ? out : null;
                 out.net().reserveRx(burstFrames - burstTrying);
                 dirty(dst, out); // the flush gives back what no frame used

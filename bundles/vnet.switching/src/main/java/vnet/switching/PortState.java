@@ -1,10 +1,9 @@
 package vnet.switching;
 
-import vnet.transport.shm.QueuePair;
-
 import java.util.concurrent.TimeUnit;
 
 import vnet.transport.shm.DevicePort;
+import vnet.transport.shm.QueuePair;
 import vnet.virtio.net.NetDevice;
 
 /**
@@ -39,7 +38,7 @@ final class PortState {
     /** Worker-owned scratch: receive pairs to flush after the current burst (bit i = pair i, bit 63 = all). */
     long dirtyPairs;
     /** Receive-worker scratch: the transmit burst whose frames this port's receive chains were taken ahead for. */
-    long prefetchedBurst = -1;
+    long reservedBurst = -1;
     /** Receive-worker scratch: in that burst, this port's only receive pair (null with several: by flow hash). */
     QueuePair burstRxPair;
 

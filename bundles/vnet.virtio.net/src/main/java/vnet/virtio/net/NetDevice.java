@@ -501,7 +501,7 @@ public final class NetDevice {
     }
 
     /**
-     * Takes up to {@code frames} receive chains (at most 64) for the deliveries about to come, which use them in ring
+     * Takes up to {@code frames} receive chains (at most {@value #RX_AHEAD}) for the deliveries about to come, which use them in ring
      * order; {@link #flushRx} (or {@link #releaseRx}) gives back those not used. Then it takes over for writing, in
      * loops of their own, the lines their headers and frames start in ({@link DescriptorChain#touchForWrite}) and the
      * used elements the deliveries will write ({@link DeviceQueue#prefetchUsedForWrite}), so that a burst's misses
