@@ -11,8 +11,10 @@ import org.agrona.MutableDirectBuffer;
  *
  * <p>The sender has already stored the pseudo-header sum in the checksum field, so completion is: ones' complement
  * sum from {@code csumStart} to the end of the frame, complemented, stored big-endian at
- * {@code csumStart + csumOffset}. A result of 0 is stored as {@code 0xFFFF}: both mean "zero" in ones' complement,
- * and for UDP a transmitted 0 would mean "no checksum" (RFC 768).
+ * {@code csumStart + csumOffset}. A result of 0 is stored as {@code 0xFFFF} (both mean "zero" in ones' complement,
+ * and for UDP a transmitted 0 would mean "no checksum", RFC 768), except in a TCP header's checksum field
+ * ({@code csumOffset} {@value #TCP_CHECK}): there 0xFFFF is never the computed form (RFC 1624), and receivers that check
+ * strictly (Wireshark) call it wrong.
  *
  * <p>Allocation free and stateless.
  */
@@ -110,10 +112,7 @@ public final class Checksums {
         if (!fits(length, csumStart, csumOffset) || offset < 0 || offset > buffer.length - length) {
             return false;
         }
-        int sum = ~fold(sum(buffer, offset + csumStart, length - csumStart, 0)) & 0xFFFF;
-        if (sum == 0) {
-            sum = 0xFFFF;
-        }
+        int sum = wireForm(~fold(sum(buffer, offset + csumStart, length - csumStart, 0)) & 0xFFFF, csumOffset);
         int at = offset + csumStart + csumOffset;
         buffer[at] = (byte) (sum >>> 8);
         buffer[at + 1] = (byte) sum;
@@ -135,12 +134,17 @@ public final class Checksums {
         if (!fits(length, csumStart, csumOffset) || offset < 0 || offset > buffer.capacity() - length) {
             return false;
         }
-        int sum = ~fold(sum(buffer, offset + csumStart, length - csumStart, 0)) & 0xFFFF;
-        if (sum == 0) {
-            sum = 0xFFFF;
-        }
+        int sum = wireForm(~fold(sum(buffer, offset + csumStart, length - csumStart, 0)) & 0xFFFF, csumOffset);
         buffer.putShort(offset + csumStart + csumOffset, (short) sum, ByteOrder.BIG_ENDIAN);
         return true;
+    }
+
+    /** Where a TCP header holds its checksum, as {@code csum_offset}. */
+    private static final int TCP_CHECK = 16;
+
+    /** How a computed checksum is stored (see the class comment): 0 as 0xFFFF, but not in a TCP header. */
+    static int wireForm(int checksum, int csumOffset) {
+        return checksum == 0 && csumOffset != TCP_CHECK ? 0xFFFF : checksum;
     }
 
     private static boolean fits(int length, int csumStart, int csumOffset) {

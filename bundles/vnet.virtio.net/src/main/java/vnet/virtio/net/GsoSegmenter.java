@@ -252,10 +252,7 @@ public final class GsoSegmenter {
             b.putShort(csumField, (short) 0);
             int sum = ~Checksums.fold(Checksums.sum(b, l4, segLength - l4, pseudoHeaderSum(b, segLength - l4)))
                     & 0xFFFF;
-            if (sum == 0 && !tcp) {
-                sum = 0xFFFF;
-            }
-            b.putShort(csumField, (short) sum, BE);
+            b.putShort(csumField, (short) Checksums.wireForm(sum, csumField - l4), BE);
             sink.accept(plain, b, segLength);
         }
         return count;

@@ -102,6 +102,27 @@ class ChecksumsTest {
         assertEquals((byte) 0xFF, f[3]);
     }
 
+    /**
+     * A TCP checksum that completes to 0 is stored as 0x0000 (RFC 1624; Wireshark calls 0xFFFF wrong there), a UDP one
+     * as 0xFFFF (RFC 768: 0 would mean "no checksum"); both through the array and the buffer variant.
+     */
+    @Test
+    void zeroResultStaysZeroInATcpHeaderAndIsFfffInAUdpOne() {
+        for (int csumOffset : new int[] {16, 6}) {
+            int expected = csumOffset == 16 ? 0 : 0xFFFF;
+            // 20 bytes of transport header and data: word FFFF at 0, the field (0000) at csumOffset, zeros else.
+            byte[] f = new byte[20];
+            f[0] = (byte) 0xFF;
+            f[1] = (byte) 0xFF;
+            assertTrue(Checksums.complete(f, 0, 20, 0, csumOffset));
+            assertEquals(expected, (f[csumOffset] & 0xFF) << 8 | f[csumOffset + 1] & 0xFF, "offset " + csumOffset);
+            UnsafeBuffer b = new UnsafeBuffer(new byte[20]);
+            b.putShort(0, (short) 0xFFFF);
+            assertTrue(Checksums.complete(b, 0, 20, 0, csumOffset));
+            assertEquals(expected, b.getShort(csumOffset, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF, "offset " + csumOffset);
+        }
+    }
+
     @Test
     void refusesOffsetsOutsideTheFrame() {
         byte[] f = new byte[60];
